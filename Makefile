@@ -14,7 +14,7 @@
 
 CXX      ?= g++
 MODE     ?= release
-BUILD    := build/$(MODE)
+BUILD    ?= build/$(MODE)
 PREFIX   ?= /usr/local
 CXXSTD   := -std=c++20
 WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
