@@ -19,7 +19,7 @@ PREFIX   ?= /usr/local
 CXXSTD   := -std=c++20
 WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
 DEPFLAGS  = -MMD -MP
-INCLUDES := -Ilib
+INCLUDES := -Ilib -I.
 LDLIBS   := -lcurl -lssl -lcrypto -lfmt -lxxhash -lpugixml -lzstd -lpthread
 
 ifeq ($(MODE),release)
@@ -33,7 +33,8 @@ else
   $(error unknown MODE=$(MODE): use release, debug or asan)
 endif
 
-CXXFLAGS += $(CXXSTD) $(OPT) $(WARN) $(INCLUDES)
+VERSION  := 0.1.0
+CXXFLAGS += $(CXXSTD) $(OPT) $(WARN) $(INCLUDES) -DPGDATA2LAYERS_VERSION=\"$(VERSION)\"
 
 LIB_SRCS  := $(shell find lib -name '*.cc' | LC_ALL=C sort)
 CMD_SRCS  := $(shell find cmd -name '*.cc' | LC_ALL=C sort)

@@ -4,6 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
+#include "util/status.h"
+
 namespace p2l::cmd {
 
 // Options every subcommand shares (registered on the app, usable after the subcommand too).
@@ -12,6 +16,14 @@ struct GlobalOptions {
   std::string log_level = "info";
   bool quiet = false;
 };
+
+// Adds --json, --log-level, --quiet to a subcommand (every subcommand takes them).
+void AddCommonFlags(CLI::App* sub, GlobalOptions& g);
+// Applies --log-level/--quiet; returns a usage error for a bad level.
+p2l::Status ApplyCommonFlags(const GlobalOptions& g);
+// Reports a failed command: one "error: ..." line on stderr and, with --json, an "error" event
+// {"code": <exit code>, "kind": "<code name>", "message": ...}. Returns the exit code.
+int ReportFailure(const p2l::Status& st, const GlobalOptions& g);
 
 // Each Register* adds a subcommand; its callback stores the process exit code in *exit_code.
 void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code);
