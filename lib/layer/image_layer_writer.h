@@ -18,6 +18,7 @@ struct ImageLayerWriterOptions {
   bool zstd = false;     // compress blobs of >= 128 bytes with zstd
   int zstd_level = 1;
   size_t buffer_size = 1 << 20;  // write-behind buffer for the value area
+  bool sync = true;              // fsync in Finish() (tests may turn it off)
 };
 
 class ImageLayerWriter {

@@ -38,8 +38,10 @@ struct ControlFile {
   uint32_t blcksz = 0, relseg_size = 0, xlog_blcksz = 0, xlog_seg_size = 0;
   uint32_t data_checksum_version = 0;  // 0 = checksums off
 
-  // Checks size (>= 296, <= 8192), CRC-32C, catalog version (14..17), bool bytes 0/1, BLCKSZ 8192
-  // and RELSEG_SIZE 131072. Errors name `name` and the field.
+  // Checks, in this order: size (>= 296, <= 8192), CRC-32C, catalog version (14..17), bool bytes
+  // 0/1, BLCKSZ 8192 and RELSEG_SIZE 131072, state 0..6, checkPoint LSN non-zero (and small
+  // enough that BaseLsn() + 8 does not wrap). Errors (Code::kInvalidInput) name `name`, the
+  // field and its offset, and the expected value.
   static Result<ControlFile> Parse(std::string_view bytes, std::string_view name);
 
   // align8(checkpoint_lsn): the LSN of every image layer of the import.

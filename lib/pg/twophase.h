@@ -1,0 +1,22 @@
+// File names in pg_twophase/ (one state file per prepared transaction).
+// PG 14-16 name a file by its 32-bit xid: "%08X" (8 upper-case hex digits).
+// PG 17 names it by the FullTransactionId (epoch << 32 | xid): "%08X%08X" (16 digits).
+// PostgreSQL itself only accepts exactly that length and the characters 0-9A-F when it scans
+// the directory (restoreTwoPhaseData), so the parser does the same.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace p2l {
+
+// The file name PostgreSQL `pg_major` uses for transaction `full_xid`. For PG 14-16 only the
+// low 32 bits (the xid) appear in the name.
+std::string TwoPhaseFileName(uint64_t full_xid, int pg_major);
+// Parses a pg_twophase file name of `pg_major`: the xid (PG 14-16) or full xid (PG 17+).
+// nullopt for any other name (wrong length, lower-case hex, other characters).
+std::optional<uint64_t> ParseTwoPhaseFileName(std::string_view name, int pg_major);
+
+}  // namespace p2l

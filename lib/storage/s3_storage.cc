@@ -1,0 +1,639 @@
+#include "storage/s3_storage.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <ctime>
+#include <optional>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "storage/backends.h"
+#include "storage/s3_xml.h"
+#include "util/log.h"
+
+namespace p2l {
+
+namespace {
+
+constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
+constexpr uint64_t kMinPartSize = 5ull << 20;  // S3: every part but the last is >= 5 MiB
+constexpr uint64_t kMaxParts = 10000;
+constexpr uint64_t kMaxListPages = 1000000;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return kUnsignedPayload;
+  std::string out;
+  for (unsigned i = 0; i < len; i++) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+
+bool Is2xx(long s) { return s >= 200 && s < 300; }
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate).
+std::optional<time_t> ParseHttpDate(std::string_view s) {
+  if (s.size() > 64) return std::nullopt;
+  const std::string str(s);
+  struct tm tm = {};
+  const char* end = ::strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return ::timegm(&tm);
+}
+
+bool ParseU64(std::string_view s, uint64_t* v) {
+  if (s.empty() || s.size() > 20) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefix, const StorageOptions& opts) {
+  S3Config c;
+  c.bucket = std::string(bucket);
+  c.prefix = std::string(prefix);
+  c.endpoint = opts.endpoint;
+  if (c.endpoint.empty()) c.endpoint = Env("AWS_ENDPOINT_URL_S3");
+  if (c.endpoint.empty()) c.endpoint = Env("AWS_ENDPOINT_URL");
+  while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
+  if (!c.endpoint.empty() && !c.endpoint.starts_with("http://") && !c.endpoint.starts_with("https://")) {
+    return Status::Usage(fmt::format("S3 endpoint \"{}\" must start with http:// or https://", c.endpoint));
+  }
+  if (c.endpoint.find('@') != std::string::npos) {
+    return Status::Usage("S3 endpoint must not contain credentials (use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)");
+  }
+  if (!c.endpoint.empty()) {
+    const std::string_view rest = std::string_view(c.endpoint).substr(c.endpoint.find("://") + 3);
+    if (rest.find_first_of("/?#") != std::string_view::npos) {
+      return Status::Usage(fmt::format("S3 endpoint \"{}\" must be scheme://host[:port] without a path", c.endpoint));
+    }
+  }
+  c.region = opts.region;
+  if (c.region.empty()) c.region = Env("AWS_REGION");
+  if (c.region.empty()) c.region = Env("AWS_DEFAULT_REGION");
+  if (c.region.empty()) c.region = "us-east-1";
+  for (char ch : c.region) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) {
+      return Status::Usage(fmt::format("invalid S3 region \"{}\"", c.region));
+    }
+  }
+  c.access_key = Env("AWS_ACCESS_KEY_ID");
+  c.secret_key = Env("AWS_SECRET_ACCESS_KEY");
+  c.session_token = Env("AWS_SESSION_TOKEN");
+  if (c.access_key.empty() || c.secret_key.empty()) {
+    return Status::Usage(fmt::format("s3://{}: no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                                     c.bucket));
+  }
+  return c;
+}
+
+Result<std::unique_ptr<Storage>> OpenS3Storage(std::string_view url, const StorageOptions& opts) {
+  P2L_ASSIGN_OR_RETURN(StorageUrl u, ParseStorageUrl(url));
+  if (u.kind != StorageUrl::Kind::kS3) return Status::Usage(fmt::format("{}: not an s3:// URL", url));
+  P2L_ASSIGN_OR_RETURN(S3Config cfg, S3ConfigFromEnv(u.bucket, u.prefix, opts));
+  std::string shown = "s3://" + u.bucket + (u.prefix.empty() ? "" : "/" + u.prefix);
+  return std::unique_ptr<Storage>(new S3Storage(shown, std::move(cfg), opts));
+}
+
+S3Storage::S3Storage(std::string url, S3Config cfg, const StorageOptions& opts)
+    : url_(std::move(url)), cfg_(std::move(cfg)), opts_(opts) {
+  root_ = cfg_.prefix.empty() ? "" : cfg_.prefix + "/";
+  if (!cfg_.endpoint.empty()) {
+    base_url_ = cfg_.endpoint + "/" + cfg_.bucket;  // path-style
+  } else if (cfg_.bucket.find('.') != std::string::npos) {
+    base_url_ = fmt::format("https://s3.{}.amazonaws.com/{}", cfg_.region, cfg_.bucket);
+  } else {
+    base_url_ = fmt::format("https://{}.s3.{}.amazonaws.com", cfg_.bucket, cfg_.region);
+  }
+  http::HttpClientOptions ho;
+  ho.concurrency = opts.concurrency;
+  ho.max_bandwidth = opts.max_bandwidth;
+  ho.timeout_seconds = opts.timeout_seconds > 0 ? opts.timeout_seconds : 60;
+  ho.retry.max_retries = std::max(0, opts.max_retries);
+  client_ = std::make_unique<http::HttpClient>(ho);
+}
+
+std::string S3Storage::Describe(std::string_view name) const {
+  return name.empty() ? url_ : url_ + "/" + std::string(name);
+}
+
+std::string S3Storage::Key(std::string_view name) const { return root_ + std::string(name); }
+
+http::Request S3Storage::MakeRequest(std::string method, std::string_view key, std::string_view query) const {
+  http::Request r;
+  r.method = std::move(method);
+  r.url = base_url_;
+  if (!key.empty()) {
+    r.url += "/";
+    r.url += http::UriEncode(key, /*keep_slash=*/true);
+  } else if (base_url_.find('/', base_url_.find("://") + 3) == std::string::npos) {
+    r.url += "/";  // virtual-host style bucket URL: canonical URI "/"
+  }
+  if (!query.empty()) {
+    r.url += "?";
+    r.url += query;
+  }
+  r.aws_sigv4 = http::AwsSigV4{fmt::format("aws:amz:{}:s3", cfg_.region), cfg_.access_key, cfg_.secret_key};
+  r.headers.Add("x-amz-content-sha256", kUnsignedPayload);
+  if (!cfg_.session_token.empty()) r.headers.Add("x-amz-security-token", cfg_.session_token);
+  r.max_response_bytes = kMaxS3XmlBytes;
+  return r;
+}
+
+Status S3Storage::ErrorFor(const http::Response& r, std::string_view what) const {
+  const S3ErrorInfo e = ParseS3Error(r.body);
+  std::string detail = e.code.empty() ? fmt::format("HTTP {}", r.status)
+                                      : fmt::format("HTTP {} {}: {}", r.status, e.code, e.message);
+  if (e.code == "SignatureDoesNotMatch" || e.code == "InvalidAccessKeyId" || e.code == "InvalidToken" ||
+      e.code == "ExpiredToken" || e.code == "AuthorizationHeaderMalformed" ||
+      (r.status == 403 && e.code.empty())) {
+    return Status::Io(fmt::format(
+        "{}: the S3 credentials were refused ({}{}{}); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+        "AWS_SESSION_TOKEN and the region \"{}\"",
+        what, fmt::format("HTTP {}", r.status), e.code.empty() ? "" : " ", e.code, cfg_.region));
+  }
+  if (e.code == "NoSuchBucket") {
+    return Status::NotFound(fmt::format("{}: bucket \"{}\" does not exist (HTTP {} NoSuchBucket)", what,
+                                        cfg_.bucket, r.status));
+  }
+  if (r.status == 404) return Status::NotFound(fmt::format("{}: {}", what, detail));
+  if (r.status == 412) return Status::SourceChanged(fmt::format("{}: {} (the object changed)", what, detail));
+  if (r.attempts > 1) detail += fmt::format(" (after {} attempts)", r.attempts);
+  return Status::Io(fmt::format("{}: {}", what, detail));
+}
+
+Result<http::Response> S3Storage::Send(http::Request& req, std::string_view what) {
+  Result<http::Response> r = client_->Execute(req);
+  if (!r.ok()) return r.status().WithContext(what);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------- listing
+
+Status S3Storage::ListPages(std::string_view key_prefix, bool delimiter, std::string_view what,
+                            std::vector<ObjectInfo>* objects, std::vector<std::string>* prefixes) {
+  std::string token;
+  std::set<std::string> seen_tokens;
+  for (uint64_t page_no = 1;; page_no++) {
+    if (page_no > kMaxListPages) {
+      return Status::InvalidInput(fmt::format("{}: more than {} listing pages", what, kMaxListPages));
+    }
+    std::vector<std::pair<std::string, std::string>> q = {{"list-type", "2"}};
+    if (delimiter) q.push_back({"delimiter", "/"});
+    if (!key_prefix.empty()) q.push_back({"prefix", std::string(key_prefix)});
+    if (!token.empty()) q.push_back({"continuation-token", token});
+    http::Request req = MakeRequest("GET", "", http::CanonicalQuery(std::move(q)));
+    const std::string page_what = fmt::format("{} (listing page {})", what, page_no);
+    P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, page_what));
+    if (!Is2xx(resp.status)) {
+      Status st = ErrorFor(resp, page_what);
+      // A listing of a missing "directory" is empty, but a missing bucket is an error.
+      return st;
+    }
+    P2L_ASSIGN_OR_RETURN(S3ListPage page, ParseS3ListPage(resp.body, root_, page_what));
+    for (ObjectInfo& o : page.objects) objects->push_back(std::move(o));
+    if (prefixes != nullptr) {
+      for (std::string& p : page.prefixes) prefixes->push_back(std::move(p));
+    } else if (!page.prefixes.empty()) {
+      return Status::InvalidInput(fmt::format("{}: common prefixes in a listing without delimiter", page_what));
+    }
+    if (!page.truncated) return Status::OK();
+    if (!seen_tokens.insert(page.next_token).second) {
+      return Status::InvalidInput(fmt::format("{}: the server repeated a continuation token (listing loop)", page_what));
+    }
+    token = std::move(page.next_token);
+  }
+}
+
+Result<Listing> S3Storage::List(std::string_view dir) {
+  while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
+  if (!dir.empty()) P2L_RETURN_IF_ERROR(ValidateObjectName(dir).WithContext(url_));
+  const std::string rel_dir = dir.empty() ? "" : std::string(dir) + "/";
+  Listing l;
+  std::vector<ObjectInfo> objects;
+  std::vector<std::string> prefixes;
+  P2L_RETURN_IF_ERROR(ListPages(root_ + rel_dir, true, Describe(rel_dir), &objects, &prefixes));
+  for (ObjectInfo& o : objects) {
+    std::string_view rest = std::string_view(o.name).substr(std::min(o.name.size(), rel_dir.size()));
+    if (!o.name.starts_with(rel_dir) || rest.find('/') != std::string_view::npos) {
+      return Status::InvalidInput(fmt::format("{}: listing returned \"{}\", not a direct child", Describe(rel_dir), o.name));
+    }
+    l.objects.push_back(std::move(o));
+  }
+  for (std::string& p : prefixes) {
+    std::string_view rest = std::string_view(p).substr(std::min(p.size(), rel_dir.size()));
+    if (!p.starts_with(rel_dir) || rest.size() < 2 || rest.find('/') != rest.size() - 1) {
+      return Status::InvalidInput(fmt::format("{}: listing returned prefix \"{}\", not a direct child", Describe(rel_dir), p));
+    }
+    l.prefixes.push_back(std::move(p));
+  }
+  std::sort(l.objects.begin(), l.objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  std::sort(l.prefixes.begin(), l.prefixes.end());
+  l.prefixes.erase(std::unique(l.prefixes.begin(), l.prefixes.end()), l.prefixes.end());
+  return l;
+}
+
+Result<std::vector<ObjectInfo>> S3Storage::ListRecursive(std::string_view prefix) {
+  for (unsigned char c : prefix) {
+    if (c < 0x20 || c == 0x7f) return Status::InvalidInput(fmt::format("{}: control byte in listing prefix", url_));
+  }
+  std::vector<ObjectInfo> objects;
+  P2L_RETURN_IF_ERROR(ListPages(root_ + std::string(prefix), false, Describe(prefix), &objects, nullptr));
+  for (const ObjectInfo& o : objects) {
+    if (!o.name.starts_with(prefix)) {
+      return Status::InvalidInput(fmt::format("{}: listing returned \"{}\" outside the prefix", Describe(prefix), o.name));
+    }
+  }
+  std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  return objects;
+}
+
+// ---------------------------------------------------------------------------------------- reading
+
+Status S3Storage::CheckBucket() {
+  if (bucket_ok_.load()) return Status::OK();
+  http::Request req = MakeRequest("HEAD", "", "");
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, url_));
+  if (resp.status == 404) {
+    return Status::NotFound(fmt::format("{}: bucket \"{}\" does not exist (HTTP 404 to HEAD bucket)", url_, cfg_.bucket));
+  }
+  if (!Is2xx(resp.status)) return ErrorFor(resp, url_);
+  bucket_ok_ = true;
+  return Status::OK();
+}
+
+Result<ObjectInfo> S3Storage::Stat(std::string_view name) {
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  http::Request req = MakeRequest("HEAD", Key(name), "");
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
+  if (resp.status == 404) {
+    // HEAD answers have no body, so a missing bucket looks like a missing key: ask the bucket once.
+    P2L_RETURN_IF_ERROR(CheckBucket());
+    return Status::NotFound(fmt::format("{}: no such object (HTTP 404)", Describe(name)));
+  }
+  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
+  ObjectInfo info;
+  info.name = std::string(name);
+  auto cl = resp.headers.Get("Content-Length");
+  if (!cl || !ParseU64(*cl, &info.size)) {
+    return Status::InvalidInput(fmt::format("{}: HEAD answer without a valid Content-Length", Describe(name)));
+  }
+  info.version = std::string(resp.headers.Get("ETag").value_or(""));
+  return info;
+}
+
+namespace {
+
+class S3Reader : public RandomReader {
+ public:
+  S3Reader(S3Storage* s, ObjectInfo info) : s_(s), info_(std::move(info)), key_(s->Key(info_.name)) {}
+  const ObjectInfo& info() const override { return info_; }
+
+  Status ReadAt(uint64_t offset, uint64_t len, uint8_t* out) override {
+    const std::string what = s_->Describe(info_.name);
+    if (offset > info_.size || len > info_.size - offset) {
+      return Status::Internal(fmt::format("{}: read of [{}, +{}) past the size {}", what, offset, len, info_.size));
+    }
+    if (len == 0) return Status::OK();
+    const uint64_t last = offset + len - 1;
+    http::Request req = s_->MakeRequest("GET", key_, "");
+    req.headers.Add("Range", fmt::format("bytes={}-{}", offset, last));
+    if (!info_.version.empty()) req.headers.Add("If-Match", info_.version);
+    req.max_response_bytes = len;
+    req.sink = [out, len](uint64_t off, const char* data, size_t n) -> Status {
+      if (off > len || n > len - off) return Status::Internal("ranged GET sink overflow");
+      std::memcpy(out + off, data, n);
+      return Status::OK();
+    };
+    P2L_ASSIGN_OR_RETURN(http::Response resp, s_->Send(req, what));
+    if (resp.status == 412) {
+      return Status::SourceChanged(fmt::format("{}: changed since planning (HTTP 412: ETag is no longer {})", what,
+                                               info_.version));
+    }
+    if (resp.status == 404) return Status::SourceChanged(fmt::format("{}: object disappeared (HTTP 404)", what));
+    if (resp.status == 416) {
+      return Status::SourceChanged(fmt::format("{}: range {}-{} not satisfiable (HTTP 416): the object shrank", what,
+                                               offset, last));
+    }
+    if (!Is2xx(resp.status)) return s_->ErrorFor(resp, what);
+    if (!info_.version.empty()) {
+      auto etag = resp.headers.Get("ETag");
+      if (etag && *etag != info_.version) {
+        return Status::SourceChanged(
+            fmt::format("{}: changed since planning (ETag {} -> {})", what, info_.version, *etag));
+      }
+    }
+    if (resp.status == 206) {
+      auto cr = resp.headers.Get("Content-Range");
+      const std::string want = fmt::format("bytes {}-{}/{}", offset, last, info_.size);
+      if (!cr || *cr != want) {
+        // A different total means the object changed size.
+        return Status::SourceChanged(fmt::format("{}: Content-Range \"{}\", expected \"{}\"", what,
+                                                 cr ? std::string(*cr) : std::string("(missing)"), want));
+      }
+    } else if (!(resp.status == 200 && offset == 0 && len == info_.size)) {
+      return Status::Io(fmt::format("{}: HTTP {} to a ranged GET (expected 206 Partial Content)", what, resp.status));
+    }
+    if (resp.body_bytes != len) {
+      return Status::Io(fmt::format("{}: ranged GET at offset {} returned {} bytes, expected {}", what, offset,
+                                    resp.body_bytes, len));
+    }
+    return Status::OK();
+  }
+
+ private:
+  S3Storage* s_;
+  ObjectInfo info_;
+  std::string key_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RandomReader>> S3Storage::OpenReader(std::string_view name, const ObjectInfo* expect) {
+  Result<ObjectInfo> info = Stat(name);
+  if (!info.ok()) {
+    if (expect != nullptr && info.status().IsNotFound()) {
+      return Status::SourceChanged(fmt::format("{}: object disappeared since planning", Describe(name)));
+    }
+    return info.status();
+  }
+  if (expect != nullptr) {
+    if (expect->size != info->size || (!expect->version.empty() && expect->version != info->version)) {
+      return Status::SourceChanged(fmt::format("{}: changed since planning (size {} -> {}, ETag {} -> {})",
+                                               Describe(name), expect->size, info->size, expect->version,
+                                               info->version));
+    }
+  }
+  return std::unique_ptr<RandomReader>(new S3Reader(this, std::move(info).value()));
+}
+
+Result<std::string> S3Storage::ReadAll(std::string_view name, uint64_t max_size) {
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  http::Request req = MakeRequest("GET", Key(name), "");
+  req.max_response_bytes = max_size;
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
+  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
+  return std::move(resp.body);
+}
+
+// ---------------------------------------------------------------------------------------- writing
+
+Status S3Storage::Put(std::string_view name, std::string_view data) {
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  http::Request req = MakeRequest("PUT", Key(name), "");
+  req.headers.Set("x-amz-content-sha256", Sha256Hex(data));
+  req.body = data;
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
+  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
+  return Status::OK();
+}
+
+// PutIfAbsent: HEAD, then PUT with "If-None-Match: *".
+//  * AWS S3 (since 2024) and most S3-compatible stores evaluate If-None-Match on PUT atomically:
+//    a concurrent creator gets 412 → kConflict. That is the real guarantee.
+//  * The test server (s3rver) ignores If-None-Match; there only the HEAD protects, and two
+//    writers racing between HEAD and PUT can both "win". This is documented in the man page.
+//  * A retried PUT whose first attempt did succeed (answer lost) sees 412: when the object's
+//    content equals ours, that is our own write and not a conflict.
+Status S3Storage::PutIfAbsent(std::string_view name, std::string_view data) {
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  Result<ObjectInfo> existing = Stat(name);
+  if (existing.ok()) return Status::Conflict(fmt::format("{}: already exists", Describe(name)));
+  if (!existing.status().IsNotFound()) return existing.status();
+  http::Request req = MakeRequest("PUT", Key(name), "");
+  req.headers.Set("x-amz-content-sha256", Sha256Hex(data));
+  req.headers.Add("If-None-Match", "*");
+  req.body = data;
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
+  if (resp.status == 412 || resp.status == 409) {
+    if (resp.attempts > 1) {
+      Result<std::string> cur = ReadAll(name, data.size());
+      if (cur.ok() && *cur == data) return Status::OK();
+    }
+    return Status::Conflict(fmt::format("{}: already exists (HTTP {})", Describe(name), resp.status));
+  }
+  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
+  return Status::OK();
+}
+
+Status S3Storage::UploadFile(std::string_view name, int fd, uint64_t size) {
+  if (size > opts_.multipart_threshold) return MultipartUpload(name, fd, size);
+  http::Request req = MakeRequest("PUT", Key(name), "");
+  req.body_fd = fd;
+  req.body_offset = 0;
+  req.body_length = size;
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
+  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
+  return Status::OK();
+}
+
+Status S3Storage::MultipartUpload(std::string_view name, int fd, uint64_t size) {
+  const std::string what = Describe(name);
+  const std::string key = Key(name);
+  uint64_t part_size = std::max(opts_.part_size, kMinPartSize);
+  if ((size + part_size - 1) / part_size > kMaxParts) {
+    part_size = ((size + kMaxParts - 1) / kMaxParts + (1 << 20) - 1) & ~uint64_t((1 << 20) - 1);
+  }
+  const uint64_t nparts = size == 0 ? 1 : (size + part_size - 1) / part_size;
+
+  // 1. CreateMultipartUpload. (The query "uploads=" is the canonical form of "uploads".)
+  http::Request create = MakeRequest("POST", key, "uploads=");
+  P2L_ASSIGN_OR_RETURN(http::Response cr, Send(create, what + " (CreateMultipartUpload)"));
+  if (!Is2xx(cr.status)) return ErrorFor(cr, what + " (CreateMultipartUpload)");
+  P2L_ASSIGN_OR_RETURN(std::string upload_id, ParseS3InitiateMultipart(cr.body, what + " (CreateMultipartUpload)"));
+  const std::string id_query = http::CanonicalQuery({{"uploadId", upload_id}});
+
+  auto abort = [&](Status st) -> Status {
+    http::Request ab = MakeRequest("DELETE", key, id_query);
+    Result<http::Response> ar = client_->Execute(ab);
+    if (!ar.ok() || !Is2xx(ar->status)) {
+      LogWarn("{}: aborting multipart upload {} failed; the bucket may keep its parts until a lifecycle rule "
+              "removes them", what, upload_id);
+    }
+    return st;
+  };
+
+  // 2. UploadPart, each part retried independently by the HttpClient; a few parts in parallel.
+  std::vector<S3Part> parts(nparts);
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex err_mu;
+  Status first_error;
+  auto worker = [&]() {
+    for (;;) {
+      if (failed.load()) return;
+      const uint64_t i = next.fetch_add(1);
+      if (i >= nparts) return;
+      const uint64_t off = i * part_size;
+      const uint64_t len = std::min(part_size, size - off);
+      http::Request up = MakeRequest(
+          "PUT", key, http::CanonicalQuery({{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}}));
+      up.body_fd = fd;
+      up.body_offset = off;
+      up.body_length = len;
+      Status st;
+      Result<http::Response> r = client_->Execute(up);
+      const std::string part_what = fmt::format("{} (part {}/{})", what, i + 1, nparts);
+      if (!r.ok()) {
+        st = r.status().WithContext(part_what);
+      } else if (!Is2xx(r->status)) {
+        st = ErrorFor(*r, part_what);
+      } else {
+        auto etag = r->headers.Get("ETag");
+        if (!etag || etag->empty()) {
+          st = Status::Io(fmt::format("{}: UploadPart answer has no ETag", part_what));
+        } else {
+          parts[i] = S3Part{int(i + 1), std::string(*etag)};
+        }
+      }
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> l(err_mu);
+        if (first_error.ok()) first_error = st;
+        failed = true;
+        return;
+      }
+    }
+  };
+  const int nthreads = int(std::clamp<uint64_t>(std::min<uint64_t>(nparts, uint64_t(std::max(1, opts_.concurrency))), 1, 4));
+  std::vector<std::thread> threads;
+  for (int t = 1; t < nthreads; t++) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (!first_error.ok()) return abort(first_error);
+
+  // 3. CompleteMultipartUpload. S3 may answer 200 with an <Error> body. When an attempt may have
+  //    reached the server but its answer was lost, the retry fails (S3: 404 NoSuchUpload; s3rver:
+  //    500) although the object was created: then no more retries, and the upload counts as done
+  //    when the object has our size and was modified at or after the server's Date of the
+  //    CreateMultipartUpload answer (both times from the server's clock).
+  const std::string body = BuildS3CompleteMultipart(parts);
+  const std::string complete_what = what + " (CompleteMultipartUpload)";
+  std::optional<time_t> created_at;
+  if (auto d = cr.headers.Get("Date")) created_at = ParseHttpDate(*d);
+  bool maybe_done = false;
+  auto completed_by_us = [&]() -> bool {
+    if (!maybe_done || !created_at) return false;
+    http::Request head = MakeRequest("HEAD", key, "");
+    Result<http::Response> h = client_->Execute(head);
+    if (!h.ok() || !Is2xx(h->status)) return false;
+    uint64_t len = 0;
+    auto cl = h->headers.Get("Content-Length");
+    auto lm = h->headers.Get("Last-Modified");
+    if (!cl || !ParseU64(*cl, &len) || len != size || !lm) return false;
+    std::optional<time_t> modified = ParseHttpDate(*lm);
+    return modified && *modified >= *created_at;
+  };
+  bool done_by_us = false;
+  const http::RetryClassifier classifier = [&](const http::Attempt& a) {
+    if (!a.transport.ok()) {
+      if (a.transient) maybe_done = true;
+      return a.transient;
+    }
+    const bool retry = http::DefaultShouldRetry(a);
+    if (retry && maybe_done && completed_by_us()) {
+      done_by_us = true;
+      return false;
+    }
+    return retry;
+  };
+  for (int attempt = 0;; attempt++) {
+    http::Request done = MakeRequest("POST", key, id_query);
+    done.headers.Set("x-amz-content-sha256", Sha256Hex(body));
+    done.headers.Add("Content-Type", "application/xml");
+    done.body = body;
+    Result<http::Response> r = client_->Execute(done, classifier);
+    if (done_by_us) break;
+    if (!r.ok()) {
+      if (completed_by_us()) break;
+      return abort(r.status().WithContext(complete_what));
+    }
+    const S3ErrorInfo e = ParseS3Error(r->body);
+    if (Is2xx(r->status) && e.code.empty()) break;
+    if (completed_by_us()) break;
+    if (Is2xx(r->status) && (e.code == "InternalError" || e.code == "SlowDown") && attempt < opts_.max_retries) {
+      maybe_done = true;  // a 200 answer: the server did process a request
+      std::this_thread::sleep_for(BackoffDelay(client_->options().retry, attempt + 1));
+      continue;
+    }
+    return abort(ErrorFor(*r, complete_what));
+  }
+  // 4. The object must now have exactly our size.
+  P2L_ASSIGN_OR_RETURN(ObjectInfo info, Stat(name));
+  if (info.size != size) {
+    return Status::Io(fmt::format("{}: after the multipart upload the object has {} bytes, expected {}", what,
+                                  info.size, size));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+class S3Staged : public StagedObject {
+ public:
+  S3Staged(S3Storage* s, std::string name, std::string path) : s_(s), name_(std::move(name)), path_(std::move(path)) {}
+  ~S3Staged() override { ::unlink(path_.c_str()); }
+  const std::string& local_path() const override { return path_; }
+  Status Commit() override {
+    if (committed_) return Status::Internal(fmt::format("{}: committed twice", s_->Describe(name_)));
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::Io(fmt::format("{}: open staged file: {}", path_, std::strerror(errno)));
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const int e = errno;
+      ::close(fd);
+      return Status::Io(fmt::format("{}: fstat: {}", path_, std::strerror(e)));
+    }
+    Status r = s_->UploadFile(name_, fd, uint64_t(st.st_size));
+    ::close(fd);
+    if (r.ok()) committed_ = true;
+    return r;
+  }
+
+ private:
+  S3Storage* s_;
+  std::string name_;
+  std::string path_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StagedObject>> S3Storage::Stage(std::string_view name) {
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  std::string dir = opts_.tmp_dir;
+  if (dir.empty()) dir = Env("TMPDIR");
+  if (dir.empty()) dir = "/tmp";
+  std::string tmpl = dir + "/p2l-s3-stage.XXXXXX";
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) return Status::Io(fmt::format("{}: cannot create a staging file in {}: {}", Describe(name), dir, std::strerror(errno)));
+  ::close(fd);
+  return std::unique_ptr<StagedObject>(new S3Staged(this, std::string(name), tmpl));
+}
+
+Status S3Storage::Delete(std::string_view name) {
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  http::Request req = MakeRequest("DELETE", Key(name), "");
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
+  if (Is2xx(resp.status)) return Status::OK();
+  const S3ErrorInfo e = ParseS3Error(resp.body);
+  if (resp.status == 404 && e.code != "NoSuchBucket") return Status::OK();
+  return ErrorFor(resp, Describe(name));
+}
+
+}  // namespace p2l
