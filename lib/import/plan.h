@@ -1,6 +1,24 @@
 // The import plan: what to read from the source and which image layer each job writes.
 // Built from the source listing and pg_control only (pure and deterministic: the same source and
 // options give the same plan, byte for byte). keyspace-and-sharding.md §3 (PGDATA walk), §5 (plan).
+//
+// Keys and order are those of §3.6, with these deliberate differences from Neon's import
+// (flow.rs), which drops data silently or accepts broken input (details in pgdata_walk.h):
+//   * user tablespaces (pg_tblspc/<spc>/PG_<major>_<catversion>/<db>/) are imported with
+//     spcnode = <spc>: DbDirectory gets (spc, db) -> false (true if that directory holds the
+//     database's pg_filenode.map, then also its relmap key), plus a RelDirectory key and the
+//     relation keys of (spc, db). spc > 0xFFFF is an error (16-bit spcnode in the pageserver).
+//   * prepared transactions (pg_twophase/) are imported: twophase_file_key(xid) -> the state
+//     file verbatim (kObjectValue), and TWOPHASEDIR_KEY lists the xids (PG 17: u64
+//     FullTransactionIds, TwoPhaseDirectoryV17; PG 14-16: u32). Like every class-02 key,
+//     ShardIdentity::IsKeyGlobal() says they are global, so every shard writes them.
+//   * strictness: a relation file whose size is not a multiple of 8192, relnode 0, non-canonical
+//     names, missing/short middle segments, segno >= 32768, SLRU segments of more than 32 pages,
+//     a pg_filenode.map of the wrong size and a cluster not cleanly shut down are errors.
+//     Unknown files are skipped with a warning in ImportPlan::warnings (never silently), except
+//     temp relations and PostgreSQL's own PG_VERSION/pg_internal.init/pg_filenode.map.tmp.
+// Job split: exactly §5.2 (greedy over key-sorted tasks, per-shard page counts, single keys
+// count 8192 bytes); job ranges are contiguous from Key::Min() to Key::Max(), numbered from 1.
 #pragma once
 
 #include <cstdint>
@@ -42,11 +60,24 @@ struct ImportJob {
   uint64_t estimated_bytes = 0;   // sum of task sizes (single keys count 8192)
   // A job may hold no key for this shard (all its blocks belong to other shards): it writes no
   // layer but still counts in numbering.
+
+  // Keys this job writes on its shard (sum of tasks' local_pages).
+  uint64_t LocalPages() const;
+  // True when the job writes no key on this shard (no layer file for it).
+  bool EmptyForShard() const { return LocalPages() == 0; }
 };
+
+// Format version of the plan and its fingerprint encoding (fingerprint.h). Bump when the plan
+// for the same source and options changes (task kinds, key set, sizing).
+inline constexpr uint32_t kPlanFormatVersion = 1;
+
+inline constexpr uint64_t kDefaultSoftSizeLimit = 256ull << 20;
+// Smaller limits are refused (kUsage): the first task (DBDIR, 8192 bytes) must fit a job.
+inline constexpr uint64_t kMinSoftSizeLimit = 8192;
 
 struct PlanOptions {
   ShardIdentity shard;
-  uint64_t soft_size_limit = 256ull << 20;   // bytes, as Neon's import_job_soft_size_limit
+  uint64_t soft_size_limit = kDefaultSoftSizeLimit;   // bytes, as Neon's import_job_soft_size_limit
   bool allow_unclean_shutdown = false;
   bool verify_pages = true;        // header sanity + data checksums when the cluster has them
 };
@@ -59,17 +90,29 @@ struct ImportPlan {
   uint64_t soft_size_limit = 0;
   std::vector<ImportJob> jobs;
   std::vector<ObjectInfo> source_objects;   // every object the plan reads, sorted by name
-  std::vector<std::string> warnings;        // e.g. skipped files, for the log
+  std::vector<std::string> warnings;        // e.g. skipped files, for the log (BuildPlan does not log)
 
   // xxHash64 of a canonical encoding of jobs, key ranges, source object names/sizes/versions,
-  // shard identity and soft size limit. Equal fingerprints = same work.
+  // shard identity and soft size limit. Equal fingerprints = same work. See fingerprint.h.
   uint64_t Fingerprint() const;
   uint64_t TotalEstimatedBytes() const;
+  uint64_t TotalLocalPages() const;
+  size_t TaskCount() const;
 };
 
 // Detects the layout of `source` ("<root>/pgdata/global/pg_control" = Neon bucket layout, else
 // "<root>/global/pg_control" = plain PGDATA), reads and checks pg_control, walks the PGDATA and
 // returns the plan for `opts.shard`.
 Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts);
+
+// Steps of BuildPlan, exposed for tests.
+struct PgdataListing;  // import/pgdata_walk.h
+// The tasks of §3.6 (plus tablespaces and two-phase files) for `listing`, in key order, with
+// local_pages set for `opts.shard`. SLRU tasks only if the listing has SLRUs (shard number 0).
+std::vector<ImportTask> BuildTasks(const ControlFile& control, const PgdataListing& listing,
+                                   const PlanOptions& opts);
+// §5.2: stable-sorts `tasks` by (start, end) and splits them greedily into jobs of at most
+// `soft_size_limit` estimated bytes (a single larger task gets a job of its own).
+std::vector<ImportJob> SplitIntoJobs(std::vector<ImportTask> tasks, uint64_t soft_size_limit);
 
 }  // namespace p2l

@@ -1,0 +1,164 @@
+// `pgdata2layers import`: flags → ImportOptions → RunImport (lib/import/import.h).
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cmd/commands.h"
+#include "import/import.h"
+#include "import/pgdata_marker.h"
+#include "import/source_options.h"
+#include "keyspace/shard.h"
+#include "util/events.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace p2l::cmd {
+
+namespace {
+
+struct ImportFlags {
+  std::string source, dest, tenant, timeline, idempotency_key, compression = "none";
+  std::string soft_size_limit = "256MiB", max_range = "4MiB", max_bandwidth = "0";
+  std::optional<uint32_t> shard_count, shard_number;
+  uint32_t stripe_size = kDefaultStripeSize;
+  uint32_t generation = 1;
+  uint32_t jobs = 0;
+  uint32_t checkpoint_every = 8;
+  bool restart = false, allow_unclean = false, ignore_checksums = false;
+  std::string wait_for_pgdata;
+  CLI::Option* wait_opt = nullptr;
+  std::string endpoint, region, tmp_dir;
+  int s3_concurrency = 16, max_retries = 8;
+};
+
+Result<ImportOptions> ToOptions(const ImportFlags& f) {
+  ImportOptions o;
+  o.source = f.source;
+  o.dest = f.dest;
+  if (!f.tenant.empty()) {
+    Result<TenantId> t = TenantId::FromHex(f.tenant);
+    if (!t.ok()) return Status::Usage("--tenant-id: " + t.status().message());
+    o.tenant = *t;
+  }
+  if (!f.timeline.empty()) {
+    Result<TimelineId> t = TimelineId::FromHex(f.timeline);
+    if (!t.ok()) return Status::Usage("--timeline-id: " + t.status().message());
+    o.timeline = *t;
+  }
+  // No --shard-count: unsharded (count 0, no tenant directory suffix). --shard-count 1 → "-0001".
+  if (f.shard_count) {
+    if (*f.shard_count > 255) return Status::Usage(fmt::format("--shard-count {} is more than 255", *f.shard_count));
+    P2L_ASSIGN_OR_RETURN(o.shard, ShardIdentity::Make(f.shard_number.value_or(0), *f.shard_count, f.stripe_size));
+  } else if (f.shard_number && *f.shard_number != 0) {
+    return Status::Usage("--shard-number needs --shard-count");
+  } else {
+    o.shard = ShardIdentity::Unsharded();
+  }
+  o.generation = f.generation;
+  o.jobs = f.jobs;
+  P2L_ASSIGN_OR_RETURN(o.soft_size_limit, ParseByteSize(f.soft_size_limit, "--soft-size-limit"));
+  P2L_ASSIGN_OR_RETURN(o.max_range, ParseByteSize(f.max_range, "--max-range"));
+  if (f.compression == "zstd") {
+    o.zstd = true;
+  } else if (f.compression != "none") {
+    return Status::Usage(fmt::format("--compression: \"{}\" is not none or zstd", f.compression));
+  }
+  o.idempotency_key = f.idempotency_key;
+  o.checkpoint_every = f.checkpoint_every;
+  o.restart = f.restart;
+  o.allow_unclean_shutdown = f.allow_unclean;
+  o.ignore_checksum_failures = f.ignore_checksums;
+  if (f.wait_opt != nullptr && f.wait_opt->count() > 0) {
+    if (f.wait_for_pgdata.empty()) {
+      o.wait_for_pgdata_seconds = kDefaultPgdataWaitSeconds;
+    } else {
+      P2L_ASSIGN_OR_RETURN(int64_t s, ParseWaitTimeout(f.wait_for_pgdata));
+      o.wait_for_pgdata_seconds = s;
+    }
+  }
+  o.storage.endpoint = f.endpoint;
+  o.storage.region = f.region;
+  if (f.s3_concurrency < 1 || f.s3_concurrency > 1024) return Status::Usage("--s3-concurrency must be 1..1024");
+  o.storage.concurrency = f.s3_concurrency;
+  if (f.max_retries < 0 || f.max_retries > 100) return Status::Usage("--max-retries must be 0..100");
+  o.storage.max_retries = f.max_retries;
+  P2L_ASSIGN_OR_RETURN(o.storage.max_bandwidth, ParseByteSize(f.max_bandwidth, "--max-bandwidth"));
+  o.storage.tmp_dir = f.tmp_dir;
+  return o;
+}
+
+}  // namespace
+
+void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
+  auto f = std::make_shared<ImportFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "import",
+      "Import a PGDATA (a stopped cluster's data directory, or a Neon import bucket with pgdata/) into image "
+      "layers + index_part.json in a pageserver remote storage. Resumable and idempotent: rerun the same command "
+      "after an interruption.");
+  sub->add_option("--source", f->source, "PGDATA: local path, s3://bucket/prefix or az://account/container/prefix")
+      ->required();
+  sub->add_option("--dest", f->dest, "Pageserver remote storage root: local path, s3://... or az://...")->required();
+  sub->add_option("--tenant-id", f->tenant, "Tenant id (32 hex digits); generated and printed when absent");
+  sub->add_option("--timeline-id", f->timeline, "Timeline id (32 hex digits); generated and printed when absent");
+  sub->add_option("--shard-count", f->shard_count, "Shard count (absent: unsharded; 1: one shard, suffix -0001)");
+  sub->add_option("--shard-number", f->shard_number, "This shard's number, 0..count-1 (default 0)");
+  sub->add_option("--stripe-size", f->stripe_size, "Stripe size in pages (default 2048)")->capture_default_str();
+  sub->add_option("--generation", f->generation, "Generation of the objects written (default 1)")
+      ->capture_default_str();
+  sub->add_option("--jobs", f->jobs, "Concurrent jobs (default: number of cores)");
+  sub->add_option("--soft-size-limit", f->soft_size_limit, "Target source bytes per layer (default 256MiB)")
+      ->capture_default_str();
+  sub->add_option("--compression", f->compression,
+                  "none (default: byte-identical to Neon with compression disabled) or zstd")
+      ->capture_default_str();
+  sub->add_option("--idempotency-key", f->idempotency_key,
+                  "Import identity (default: derived from source URL + tenant + timeline)");
+  sub->add_option("--checkpoint-every", f->checkpoint_every, "Rewrite index_part every N completed jobs (default 8)")
+      ->capture_default_str();
+  sub->add_flag("--restart", f->restart, "Discard an unfinished import of this timeline and start over");
+  sub->add_flag("--allow-unclean-shutdown", f->allow_unclean,
+                "Import a cluster that was not shut down cleanly (its last changes may be missing)");
+  sub->add_flag("--ignore-checksum-failures", f->ignore_checksums,
+                "Import pages that fail verification as they are (with a warning)");
+  sub->add_option("--max-range", f->max_range, "Largest single read of relation data (default 4MiB)")
+      ->capture_default_str();
+  f->wait_opt = sub->add_option("--wait-for-pgdata", f->wait_for_pgdata,
+                                "Wait until <source>/status/pgdata says {\"done\": true} (timeout, default 1h: "
+                                "e.g. 30s, 10m, 2h)")
+                    ->expected(0, 1);
+  sub->add_option("--endpoint", f->endpoint, "S3/Azure endpoint URL (e.g. http://127.0.0.1:9000)");
+  sub->add_option("--region", f->region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
+  sub->add_option("--s3-concurrency", f->s3_concurrency, "Concurrent requests per remote storage")
+      ->capture_default_str();
+  sub->add_option("--max-bandwidth", f->max_bandwidth, "Bytes per second per remote storage (0 = unlimited)");
+  sub->add_option("--max-retries", f->max_retries, "Retries of transient remote failures")->capture_default_str();
+  sub->add_option("--tmp-dir", f->tmp_dir, "Where layers for remote destinations are staged (default TMPDIR)");
+  AddCommonFlags(sub, g);
+
+  sub->callback([f, &g, exit_code] {
+    Status st = ApplyCommonFlags(g);
+    if (!st.ok()) {
+      *exit_code = ReportFailure(st, g);
+      return;
+    }
+    Result<ImportOptions> o = ToOptions(*f);
+    if (!o.ok()) {
+      *exit_code = ReportFailure(o.status(), g);
+      return;
+    }
+    Result<ImportSummary> r = RunImport(*o, StdoutEvents(g.json));
+    if (!r.ok()) {
+      *exit_code = ReportFailure(r.status(), g);
+      return;
+    }
+    if (!g.json && r->already_complete) {
+      std::fprintf(stderr, "already complete: %s\n", r->index_object.c_str());
+    }
+    *exit_code = 0;
+  });
+}
+
+}  // namespace p2l::cmd

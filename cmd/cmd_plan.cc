@@ -1,0 +1,207 @@
+// `pgdata2layers plan`: a dry run of the import planner. Reads pg_control and the source listing,
+// prints the jobs (one image layer each) and writes nothing.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cmd/commands.h"
+#include "import/plan.h"
+#include "import/source_options.h"
+#include "layer/layer_name.h"
+#include "util/events.h"
+#include "util/log.h"
+
+namespace p2l::cmd {
+
+namespace {
+
+struct PlanFlags {
+  std::string source;
+  uint32_t shard_count = 0;
+  uint32_t shard_number = 0;
+  uint32_t stripe_size = kDefaultStripeSize;
+  std::string soft_size_limit = "256MiB";
+  bool allow_unclean_shutdown = false;
+  bool show_tasks = false;
+  std::string endpoint;
+  std::string region;
+};
+
+// PostgreSQL's LSN text form: %X/%08X.
+std::string LsnText(uint64_t lsn) { return fmt::format("{:X}/{:08X}", uint32_t(lsn >> 32), uint32_t(lsn)); }
+
+std::string HumanBytes(uint64_t n) {
+  if (n < 1024) return fmt::format("{} B", n);
+  static const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = double(n) / 1024;
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    u++;
+  }
+  return fmt::format("{:.1f} {}", v, kUnits[u]);
+}
+
+const char* KindName(ImportTask::Kind k) {
+  switch (k) {
+    case ImportTask::Kind::kSingleKey: return "single";
+    case ImportTask::Kind::kObjectValue: return "object";
+    case ImportTask::Kind::kRelBlocks: return "rel";
+    case ImportTask::Kind::kSlruBlocks: return "slru";
+  }
+  return "?";
+}
+
+std::string ShardText(const ShardIdentity& s) {
+  if (s.count == 0) return fmt::format("unsharded (stripe {} pages)", s.stripe_size);
+  return fmt::format("{} of {} ({}), stripe {} pages", s.number, s.count, s.IndexString(), s.stripe_size);
+}
+
+std::string LayerNameOf(const ImportJob& j, uint64_t lsn) { return ImageLayerName{j.start, j.end, lsn}.ToString(); }
+
+nlohmann::json TaskJson(const ImportTask& t) {
+  nlohmann::json o = {{"kind", KindName(t.kind)},
+                      {"key_start", t.start.ToHex()},
+                      {"key_end", t.end.ToHex()},
+                      {"pages_on_shard", t.local_pages}};
+  if (t.kind == ImportTask::Kind::kSingleKey) {
+    o["value_len"] = t.value.size();
+  } else {
+    o["object"] = t.object.name;
+    o["size"] = t.object.size;
+    if (t.kind != ImportTask::Kind::kObjectValue) {
+      o["first_block"] = t.first_block;
+      o["nblocks"] = t.nblocks;
+    }
+  }
+  return o;
+}
+
+void PrintTask(const ImportTask& t) {
+  std::string what;
+  if (t.kind == ImportTask::Kind::kSingleKey) {
+    what = fmt::format("value {} bytes", t.value.size());
+  } else if (t.kind == ImportTask::Kind::kObjectValue) {
+    what = fmt::format("{} ({} bytes)", t.object.name, t.object.size);
+  } else {
+    what = fmt::format("{} blocks {}..{} ({} pages)", t.object.name, t.first_block, uint64_t(t.first_block) + t.nblocks,
+                       t.nblocks);
+  }
+  std::printf("    %-6s %s-%s pages=%u %s\n", KindName(t.kind), t.start.ToHex().c_str(), t.end.ToHex().c_str(),
+              t.local_pages, what.c_str());
+}
+
+Status RunPlan(const PlanFlags& f, const GlobalOptions& g) {
+  P2L_RETURN_IF_ERROR(ApplyCommonFlags(g));
+  PlanOptions opts;
+  P2L_ASSIGN_OR_RETURN(opts.shard, ShardIdentity::Make(f.shard_number, f.shard_count, f.stripe_size));
+  P2L_ASSIGN_OR_RETURN(opts.soft_size_limit, ParseByteSize(f.soft_size_limit, "--soft-size-limit"));
+  opts.allow_unclean_shutdown = f.allow_unclean_shutdown;
+
+  StorageOptions so;
+  so.endpoint = f.endpoint;
+  so.region = f.region;
+  P2L_ASSIGN_OR_RETURN(std::unique_ptr<Storage> source, OpenSource(f.source, so));
+  P2L_ASSIGN_OR_RETURN(ImportPlan plan, BuildPlan(*source, opts));
+  for (const std::string& w : plan.warnings) LogWarn("{}", w);
+
+  const std::string fingerprint = fmt::format("{:016X}", plan.Fingerprint());
+  const std::string layout = plan.pgdata_prefix.empty() ? "pgdata" : "bucket";
+  if (g.json) {
+    nlohmann::json jobs = nlohmann::json::array();
+    for (const ImportJob& j : plan.jobs) {
+      nlohmann::json o = {{"index", j.index},
+                          {"key_start", j.start.ToHex()},
+                          {"key_end", j.end.ToHex()},
+                          {"layer_name", LayerNameOf(j, plan.base_lsn)},
+                          {"estimated_bytes", j.estimated_bytes},
+                          {"tasks", j.tasks.size()},
+                          {"pages_on_shard", j.LocalPages()},
+                          {"empty_for_shard", j.EmptyForShard()}};
+      if (f.show_tasks) {
+        nlohmann::json tl = nlohmann::json::array();
+        for (const ImportTask& t : j.tasks) tl.push_back(TaskJson(t));
+        o["task_list"] = std::move(tl);
+      }
+      jobs.push_back(std::move(o));
+    }
+    StdoutEvents(true).Emit(
+        "plan", {{"source", source->Url()},
+                 {"layout", layout},
+                 {"pg_version", plan.control.pg_major},
+                 {"catalog_version", plan.control.catalog_version},
+                 {"system_identifier", plan.control.system_identifier},
+                 {"base_lsn", LsnText(plan.base_lsn)},
+                 {"base_lsn_hex", fmt::format("{:016X}", plan.base_lsn)},
+                 {"shard", {{"number", plan.shard.number}, {"count", plan.shard.count},
+                            {"stripe_size", plan.shard.stripe_size}}},
+                 {"soft_size_limit", plan.soft_size_limit},
+                 {"fingerprint", fingerprint},
+                 {"job_count", plan.jobs.size()},
+                 {"task_count", plan.TaskCount()},
+                 {"total_estimated_bytes", plan.TotalEstimatedBytes()},
+                 {"total_pages_on_shard", plan.TotalLocalPages()},
+                 {"source_objects", plan.source_objects.size()},
+                 {"warnings", plan.warnings},
+                 {"jobs", std::move(jobs)}});
+    return Status::OK();
+  }
+
+  std::printf("source: %s (%s layout)\n", source->Url().c_str(),
+              layout == "pgdata" ? "plain PGDATA" : "Neon import bucket, pgdata/");
+  std::printf("PostgreSQL %d (catalog version %u), system identifier %llu\n", plan.control.pg_major,
+              plan.control.catalog_version, (unsigned long long)plan.control.system_identifier);
+  std::printf("base LSN: %s (%016llX)\n", LsnText(plan.base_lsn).c_str(), (unsigned long long)plan.base_lsn);
+  std::printf("shard: %s\n", ShardText(plan.shard).c_str());
+  std::printf("soft size limit: %llu bytes (%s)\n", (unsigned long long)plan.soft_size_limit,
+              HumanBytes(plan.soft_size_limit).c_str());
+  std::printf("jobs: %zu, tasks: %zu, source objects: %zu, pages on this shard: %llu\n", plan.jobs.size(),
+              plan.TaskCount(), plan.source_objects.size(), (unsigned long long)plan.TotalLocalPages());
+  std::printf("total estimated bytes: %llu (%s)\n", (unsigned long long)plan.TotalEstimatedBytes(),
+              HumanBytes(plan.TotalEstimatedBytes()).c_str());
+  std::printf("fingerprint: %s\n", fingerprint.c_str());
+  for (const ImportJob& j : plan.jobs) {
+    std::printf("job %u: %s estimated_bytes=%llu tasks=%zu pages=%llu%s\n", j.index,
+                LayerNameOf(j, plan.base_lsn).c_str(), (unsigned long long)j.estimated_bytes, j.tasks.size(),
+                (unsigned long long)j.LocalPages(), j.EmptyForShard() ? " (no keys on this shard: no layer)" : "");
+    if (f.show_tasks) {
+      for (const ImportTask& t : j.tasks) PrintTask(t);
+    }
+  }
+  if (!plan.warnings.empty()) std::printf("warnings: %zu (see stderr)\n", plan.warnings.size());
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterPlan(CLI::App& app, GlobalOptions& g, int* exit_code) {
+  auto f = std::make_shared<PlanFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "plan",
+      "Dry run: read pg_control and the source listing and print the import plan (one image layer per job). "
+      "Writes nothing.");
+  sub->add_option("--source,source", f->source,
+                  "The PGDATA: a local directory (plain PGDATA or a Neon import bucket with pgdata/), "
+                  "s3://bucket/prefix or az://account/container/prefix")
+      ->required();
+  sub->add_option("--shard-count", f->shard_count, "Number of shards (0 = unsharded, legacy)")->capture_default_str();
+  sub->add_option("--shard-number", f->shard_number, "This shard's number, 0-based")->capture_default_str();
+  sub->add_option("--stripe-size", f->stripe_size, "Shard stripe size in 8 KiB pages")->capture_default_str();
+  sub->add_option("--soft-size-limit", f->soft_size_limit,
+                  "Job (layer) size soft limit, bytes with an optional unit (256MiB, 512KiB, 1GiB)")
+      ->capture_default_str();
+  sub->add_flag("--allow-unclean-shutdown", f->allow_unclean_shutdown,
+                "Plan a cluster that was not shut down cleanly (the data may be inconsistent)");
+  sub->add_flag("--tasks", f->show_tasks, "Also list every task of every job");
+  sub->add_option("--endpoint", f->endpoint, "S3/Azure endpoint URL (default: AWS_ENDPOINT_URL or the public service)");
+  sub->add_option("--region", f->region, "S3 region (default: AWS_REGION or us-east-1)");
+  AddCommonFlags(sub, g);
+  sub->callback([f, &g, exit_code]() {
+    Status st = RunPlan(*f, g);
+    *exit_code = st.ok() ? 0 : ReportFailure(st, g);
+  });
+}
+
+}  // namespace p2l::cmd

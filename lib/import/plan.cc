@@ -1,0 +1,231 @@
+// The import plan (keyspace-and-sharding.md §3.6 key set, §5.1 tasks, §5.2 job split); see plan.h.
+#include "import/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "import/pgdata_walk.h"
+#include "import/source_layout.h"
+#include "keyspace/keys.h"
+#include "keyspace/values.h"
+
+namespace p2l {
+
+namespace {
+
+constexpr uint32_t kM32 = 0xFFFFFFFF;
+
+uint64_t SatAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+// §5.2 task_size: page_count * 8192, or "infinite" when page_count is not computable.
+uint64_t TaskSize(const ImportTask& t) {
+  return t.local_pages == kM32 ? UINT64_MAX : uint64_t(t.local_pages) * kBlockSize;
+}
+
+class TaskList {
+ public:
+  void Single(const Key& k, std::string value) {
+    ImportTask t;
+    t.kind = ImportTask::Kind::kSingleKey;
+    t.start = k;
+    t.end = k.Next();
+    t.value = std::move(value);
+    tasks_.push_back(std::move(t));
+  }
+  void Object(const Key& k, const ObjectInfo& obj) {
+    ImportTask t;
+    t.kind = ImportTask::Kind::kObjectValue;
+    t.start = k;
+    t.end = k.Next();
+    t.object = obj;
+    tasks_.push_back(std::move(t));
+  }
+  void Blocks(ImportTask::Kind kind, const Key& start, const Key& end, const ObjectInfo& obj,
+              uint32_t first_block, uint32_t nblocks, bool verify) {
+    ImportTask t;
+    t.kind = kind;
+    t.start = start;
+    t.end = end;
+    t.object = obj;
+    t.first_block = first_block;
+    t.nblocks = nblocks;
+    t.verify_pages = verify;
+    tasks_.push_back(std::move(t));
+  }
+  std::vector<ImportTask> Take() { return std::move(tasks_); }
+
+ private:
+  std::vector<ImportTask> tasks_;
+};
+
+void AddDatabaseTasks(const DatabaseDir& db, const PlanOptions& opts, TaskList* tl) {
+  if (db.relmap) tl->Object(RelmapFileKey(db.spcnode, db.dbnode), *db.relmap);
+  RelDirectory rd;
+  for (const RelSegment& s : db.segments) rd.rels.insert({s.file.relnode, s.file.fork});
+  tl->Single(RelDirKey(db.spcnode, db.dbnode), rd.Encode());
+
+  uint32_t fork_blocks = 0;   // blocks of the current (relnode, fork) so far (§3.4)
+  for (size_t i = 0; i < db.segments.size(); i++) {
+    const RelSegment& s = db.segments[i];
+    const RelTag tag{db.spcnode, db.dbnode, s.file.relnode, s.file.fork};
+    const bool first = i == 0 || db.segments[i - 1].file.relnode != s.file.relnode ||
+                       db.segments[i - 1].file.fork != s.file.fork;
+    if (first) fork_blocks = 0;
+    // The walk checked segno <= 32767 and first + nblocks <= 0xFFFFFFFF.
+    const uint32_t first_block = s.file.segno * kRelSegSize;
+    tl->Blocks(ImportTask::Kind::kRelBlocks, RelBlockKey(tag, first_block),
+               RelBlockKey(tag, first_block + s.nblocks), s.object, first_block, s.nblocks, opts.verify_pages);
+    fork_blocks += s.nblocks;
+    const bool last = i + 1 == db.segments.size() || db.segments[i + 1].file.relnode != s.file.relnode ||
+                      db.segments[i + 1].file.fork != s.file.fork;
+    if (last) tl->Single(RelSizeKey(tag), EncodeRelSize(fork_blocks));
+  }
+}
+
+void AddObject(const ObjectInfo& o, std::vector<ObjectInfo>* out) { out->push_back(o); }
+
+}  // namespace
+
+uint64_t ImportJob::LocalPages() const {
+  uint64_t n = 0;
+  for (const ImportTask& t : tasks) n += t.local_pages;
+  return n;
+}
+
+uint64_t ImportPlan::TotalEstimatedBytes() const {
+  uint64_t n = 0;
+  for (const ImportJob& j : jobs) n = SatAdd(n, j.estimated_bytes);
+  return n;
+}
+
+uint64_t ImportPlan::TotalLocalPages() const {
+  uint64_t n = 0;
+  for (const ImportJob& j : jobs) n += j.LocalPages();
+  return n;
+}
+
+size_t ImportPlan::TaskCount() const {
+  size_t n = 0;
+  for (const ImportJob& j : jobs) n += j.tasks.size();
+  return n;
+}
+
+std::vector<ImportTask> BuildTasks(const ControlFile& control, const PgdataListing& listing,
+                                   const PlanOptions& opts) {
+  TaskList tl;
+  // 1. DBDIR: true where the directory holds the database's relation map.
+  DbDirectory dbdir;
+  for (const DatabaseDir& db : listing.databases) dbdir.dbs[{db.spcnode, db.dbnode}] = db.relmap.has_value();
+  tl.Single(kDbDirKey, dbdir.Encode());
+  // 2. Databases in (spc, db) order.
+  for (const DatabaseDir& db : listing.databases) AddDatabaseTasks(db, opts, &tl);
+  // 3. SLRUs (the walk lists them only for shard number 0).
+  for (const SlruDir& sd : listing.slrus) {
+    SlruSegmentDirectory dir;
+    for (const SlruSegment& s : sd.segments) dir.segments.insert(s.segno);
+    tl.Single(SlruDirKey(sd.kind), dir.Encode());
+    for (const SlruSegment& s : sd.segments) {
+      tl.Blocks(ImportTask::Kind::kSlruBlocks, SlruBlockKey(sd.kind, s.segno, 0),
+                SlruBlockKey(sd.kind, s.segno, s.nblocks), s.object, 0, s.nblocks, false);
+      tl.Single(SlruSegmentSizeKey(sd.kind, s.segno), EncodeSlruSegmentSize(s.nblocks));
+    }
+  }
+  // 4. Two-phase directory and state files, control file, checkpoint.
+  if (control.pg_major >= 17) {
+    TwoPhaseDirectoryV17 d;
+    for (const TwoPhaseFile& f : listing.twophase) d.xids.insert(f.xid);
+    tl.Single(kTwoPhaseDirKey, d.Encode());
+  } else {
+    TwoPhaseDirectory d;
+    for (const TwoPhaseFile& f : listing.twophase) d.xids.insert(uint32_t(f.xid));  // 8 hex digits
+    tl.Single(kTwoPhaseDirKey, d.Encode());
+  }
+  for (const TwoPhaseFile& f : listing.twophase) tl.Object(TwoPhaseFileKey(f.xid), f.object);
+  tl.Single(kControlFileKey, control.raw);
+  tl.Single(kCheckpointKey, control.CheckpointBytes());
+
+  std::vector<ImportTask> tasks = tl.Take();
+  for (ImportTask& t : tasks) t.local_pages = opts.shard.PageCount(t.start, t.end);
+  return tasks;
+}
+
+std::vector<ImportJob> SplitIntoJobs(std::vector<ImportTask> tasks, uint64_t soft_size_limit) {
+  std::stable_sort(tasks.begin(), tasks.end(), [](const ImportTask& a, const ImportTask& b) {
+    return std::tie(a.start, a.end) < std::tie(b.start, b.end);
+  });
+  std::vector<ImportJob> jobs;
+  ImportJob cur;
+  uint64_t cur_size = 0;
+  Key last_end = Key::Min();
+  auto close = [&](const Key& end) {
+    cur.index = uint32_t(jobs.size() + 1);
+    cur.start = last_end;
+    cur.end = end;
+    cur.estimated_bytes = cur_size;
+    jobs.push_back(std::move(cur));
+    cur = ImportJob();
+    cur_size = 0;
+    last_end = end;
+  };
+  for (ImportTask& t : tasks) {
+    const uint64_t size = TaskSize(t);
+    if (SatAdd(cur_size, size) > soft_size_limit) close(t.start);
+    cur_size = SatAdd(cur_size, size);
+    cur.tasks.push_back(std::move(t));
+  }
+  close(Key::Max());
+  return jobs;
+}
+
+Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts) {
+  {
+    Result<ShardIdentity> sh = ShardIdentity::Make(opts.shard.number, opts.shard.count, opts.shard.stripe_size);
+    if (!sh.ok()) return sh.status();
+  }
+  if (opts.soft_size_limit < kMinSoftSizeLimit) {
+    return Status::Usage(fmt::format("soft size limit {} bytes is too small: the minimum is {} (one page)",
+                                     opts.soft_size_limit, kMinSoftSizeLimit));
+  }
+  P2L_ASSIGN_OR_RETURN(SourceLayout layout, DetectSourceLayout(source));
+  P2L_ASSIGN_OR_RETURN(ControlFile control, ReadControlFile(source, layout, opts.allow_unclean_shutdown));
+
+  ImportPlan plan;
+  if (!control.CleanlyShutDown()) {
+    plan.warnings.push_back(fmt::format(
+        "{}: the cluster was not shut down cleanly (state: {}); importing anyway as requested, the data may be "
+        "inconsistent",
+        source.Describe(layout.control_object.name), DbStateName(control.state)));
+  }
+  WalkOptions wo;
+  wo.prefix = layout.pgdata_prefix;
+  wo.pg_major = control.pg_major;
+  wo.catalog_version = control.catalog_version;
+  wo.include_slrus = opts.shard.number == 0;
+  P2L_ASSIGN_OR_RETURN(PgdataListing listing, WalkPgdata(source, wo));
+
+  plan.jobs = SplitIntoJobs(BuildTasks(control, listing, opts), opts.soft_size_limit);
+
+  AddObject(layout.control_object, &plan.source_objects);
+  for (const DatabaseDir& db : listing.databases) {
+    if (db.relmap) AddObject(*db.relmap, &plan.source_objects);
+    for (const RelSegment& s : db.segments) AddObject(s.object, &plan.source_objects);
+  }
+  for (const SlruDir& sd : listing.slrus) {
+    for (const SlruSegment& s : sd.segments) AddObject(s.object, &plan.source_objects);
+  }
+  for (const TwoPhaseFile& f : listing.twophase) AddObject(f.object, &plan.source_objects);
+  std::sort(plan.source_objects.begin(), plan.source_objects.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+
+  plan.base_lsn = control.BaseLsn();
+  plan.control = std::move(control);
+  plan.pgdata_prefix = layout.pgdata_prefix;
+  plan.shard = opts.shard;
+  plan.soft_size_limit = opts.soft_size_limit;
+  for (std::string& w : listing.warnings) plan.warnings.push_back(std::move(w));
+  return plan;
+}
+
+}  // namespace p2l
