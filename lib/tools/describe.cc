@@ -8,15 +8,7 @@
 
 namespace p2l {
 
-std::string ForkName(uint8_t forknum) {
-  switch (forknum) {
-    case 0: return "main";
-    case 1: return "fsm";
-    case 2: return "vm";
-    case 3: return "init";
-  }
-  return fmt::format("fork {}", forknum);
-}
+// ForkName() is defined once, in lib/import/pgdata_walk.cc.
 
 std::string SlruKindName(uint32_t kind) {
   switch (kind) {
