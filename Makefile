@@ -91,7 +91,9 @@ asan:
 fuzz:
 	test/fuzz/run.sh $(FUZZ_SECONDS)
 
-demo: $(BIN)
+demo:
+	scripts/install-deps.sh
+	$(MAKE) $(BIN)
 	PGDATA2LAYERS_BIN=$(abspath $(BIN)) scripts/demo.sh
 
 bench: $(BIN)
