@@ -79,7 +79,7 @@ test-unit: $(UNIT)
 	cd test/unit && ../../$(UNIT)
 
 test-integration: $(BIN) $(TOOLS)
-	PGDATA2LAYERS_BIN=$(abspath $(BIN)) PGDATA2LAYERS_TOOLS=$(abspath $(BUILD)/tools) test/integration/run.sh $(TESTS)
+	P2L_BUILD_MODE=$(MODE) PGDATA2LAYERS_BIN=$(abspath $(BIN)) PGDATA2LAYERS_TOOLS=$(abspath $(BUILD)/tools) test/integration/run.sh $(TESTS)
 
 # The README's test command: everything that must pass before a change lands.
 test: test-unit test-integration

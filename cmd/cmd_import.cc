@@ -1,6 +1,7 @@
 // `pgdata2layers import`: flags → ImportOptions → RunImport (lib/import/import.h).
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@ struct ImportFlags {
   CLI::Option* wait_opt = nullptr;
   std::string endpoint, region, tmp_dir;
   int s3_concurrency = 16, max_retries = 8;
+  CompletionFlags completion;
 };
 
 Result<ImportOptions> ToOptions(const ImportFlags& f) {
@@ -86,6 +88,7 @@ Result<ImportOptions> ToOptions(const ImportFlags& f) {
   o.storage.max_retries = f.max_retries;
   P2L_ASSIGN_OR_RETURN(o.storage.max_bandwidth, ParseByteSize(f.max_bandwidth, "--max-bandwidth"));
   o.storage.tmp_dir = f.tmp_dir;
+  o.completion = f.completion;
   return o;
 }
 
@@ -113,6 +116,7 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
       ->capture_default_str();
   sub->add_option("--compression", f->compression,
                   "none (default: byte-identical to Neon with compression disabled) or zstd")
+      ->check(CLI::IsMember({"none", "zstd"}))
       ->capture_default_str();
   sub->add_option("--idempotency-key", f->idempotency_key,
                   "Import identity (default: derived from source URL + tenant + timeline)");
@@ -136,28 +140,53 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--max-bandwidth", f->max_bandwidth, "Bytes per second per remote storage (0 = unlimited)");
   sub->add_option("--max-retries", f->max_retries, "Retries of transient remote failures")->capture_default_str();
   sub->add_option("--tmp-dir", f->tmp_dir, "Where layers for remote destinations are staged (default TMPDIR)");
+  sub->add_option("--status-dest", f->completion.status_dest,
+                  "Where the per-shard status object status/shard-NNCC is written (default: the source "
+                  "location; needed when the source is read-only)");
+  sub->add_option("--notify-url", f->completion.notify_url,
+                  "POST a JSON completion notification to this http(s) URL, retried until 2xx "
+                  "(bearer token from PGDATA2LAYERS_NOTIFY_TOKEN)");
+  sub->add_option("--notify-timeout", f->completion.notify_timeout,
+                  "Give up notifying after this long, then exit 6 (e.g. 30s, 10m, 2h)")
+      ->capture_default_str();
   AddCommonFlags(sub, g);
+  AddProgressFlags(sub, g);
 
   sub->callback([f, &g, exit_code] {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto fail = [&](const Status& failed) {
+      *exit_code = ReportFailure(failed, g);
+      EmitSummary(g, "import", *exit_code, seconds(), {{"kind", CodeName(failed.code())}, {"error", failed.message()}});
+    };
     Status st = ApplyCommonFlags(g);
-    if (!st.ok()) {
-      *exit_code = ReportFailure(st, g);
-      return;
-    }
-    Result<ImportOptions> o = ToOptions(*f);
-    if (!o.ok()) {
-      *exit_code = ReportFailure(o.status(), g);
-      return;
-    }
-    Result<ImportSummary> r = RunImport(*o, StdoutEvents(g.json));
-    if (!r.ok()) {
-      *exit_code = ReportFailure(r.status(), g);
-      return;
-    }
+    Result<ProgressSink::Display> display = ProgressDisplay(g);
+    if (st.ok() && !display.ok()) st = display.status();
+    Result<ImportOptions> o = st.ok() ? ToOptions(*f) : Result<ImportOptions>(st);
+    if (!o.ok()) return fail(o.status());
+    SetLogShard(o->shard.count == 0 ? "" : o->shard.IndexString());
+    // Progress is a listener on the import's events (lib/import/progress.h).
+    ProgressSink progress(StdoutEvents(g.json), *display, g.progress_interval);
+    Result<ImportSummary> r = RunImport(*o, progress);
+    progress.Stop();
+    if (!r.ok()) return fail(r.status());
     if (!g.json && r->already_complete) {
       std::fprintf(stderr, "already complete: %s\n", r->index_object.c_str());
     }
     *exit_code = 0;
+    EmitSummary(g, "import", 0, seconds(),
+                {{"tenant_id", r->tenant.ToHex()},
+                 {"timeline_id", r->timeline.ToHex()},
+                 {"shard", o->shard.IndexString()},
+                 {"index_object", r->index_object},
+                 {"already_complete", r->already_complete},
+                 {"resumed", r->resumed},
+                 {"jobs", r->jobs},
+                 {"jobs_skipped", r->jobs_skipped},
+                 {"layers", r->layers},
+                 {"bytes", r->layer_bytes},
+                 {"keys", r->keys},
+                 {"source_bytes", r->source_bytes}});
   });
 }
 

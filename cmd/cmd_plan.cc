@@ -8,6 +8,9 @@
 
 #include "cmd/commands.h"
 #include "import/plan.h"
+#include "import/progress.h"
+#include "index/index_part.h"
+#include "index/remote_layout.h"
 #include "import/source_options.h"
 #include "layer/layer_name.h"
 #include "util/events.h"
@@ -25,24 +28,12 @@ struct PlanFlags {
   std::string soft_size_limit = "256MiB";
   bool allow_unclean_shutdown = false;
   bool show_tasks = false;
+  bool all_shards = false;
+  uint32_t generation = 1;
   std::string endpoint;
   std::string region;
 };
 
-// PostgreSQL's LSN text form: %X/%08X.
-std::string LsnText(uint64_t lsn) { return fmt::format("{:X}/{:08X}", uint32_t(lsn >> 32), uint32_t(lsn)); }
-
-std::string HumanBytes(uint64_t n) {
-  if (n < 1024) return fmt::format("{} B", n);
-  static const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = double(n) / 1024;
-  int u = 0;
-  while (v >= 1024 && u < 5) {
-    v /= 1024;
-    u++;
-  }
-  return fmt::format("{:.1f} {}", v, kUnits[u]);
-}
 
 const char* KindName(ImportTask::Kind k) {
   switch (k) {
@@ -93,8 +84,94 @@ void PrintTask(const ImportTask& t) {
               t.local_pages, what.c_str());
 }
 
+// Bytes of the layer data this job writes on its shard (pages on the shard x 8 KiB).
+uint64_t ShardBytes(const ImportJob& j) { return j.LocalPages() * 8192; }
+
+uint64_t LayerCount(const ImportPlan& plan) {
+  uint64_t n = 0;
+  for (const ImportJob& j : plan.jobs) n += j.EmptyForShard() ? 0 : 1;
+  return n;
+}
+
+uint64_t TotalShardBytes(const ImportPlan& plan) { return plan.TotalLocalPages() * 8192; }
+
+void EmitPlanJson(const PlanFlags& f, const ImportPlan& plan, const std::string& source_url) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const ImportJob& j : plan.jobs) {
+    const std::string name = LayerNameOf(j, plan.base_lsn);
+    nlohmann::json o = {{"index", j.index},
+                        {"key_start", j.start.ToHex()},
+                        {"key_end", j.end.ToHex()},
+                        {"layer_name", name},
+                        {"layer_file", j.EmptyForShard() ? nlohmann::json(nullptr)
+                                                         : nlohmann::json(name + GenerationSuffix(f.generation))},
+                        {"estimated_bytes", j.estimated_bytes},
+                        {"estimated_shard_bytes", ShardBytes(j)},
+                        {"tasks", j.tasks.size()},
+                        {"pages_on_shard", j.LocalPages()},
+                        {"empty_for_shard", j.EmptyForShard()}};
+    if (f.show_tasks) {
+      nlohmann::json tl = nlohmann::json::array();
+      for (const ImportTask& t : j.tasks) tl.push_back(TaskJson(t));
+      o["task_list"] = std::move(tl);
+    }
+    jobs.push_back(std::move(o));
+  }
+  StdoutEvents(true).Emit(
+      "plan", {{"source", source_url},
+               {"layout", plan.pgdata_prefix.empty() ? "pgdata" : "bucket"},
+               {"pg_version", plan.control.pg_major},
+               {"catalog_version", plan.control.catalog_version},
+               {"system_identifier", plan.control.system_identifier},
+               {"base_lsn", LsnToString(plan.base_lsn)},
+               {"base_lsn_hex", fmt::format("{:016X}", plan.base_lsn)},
+               {"shard", {{"number", plan.shard.number}, {"count", plan.shard.count},
+                          {"stripe_size", plan.shard.stripe_size}, {"index", plan.shard.IndexString()}}},
+               {"soft_size_limit", plan.soft_size_limit},
+               {"generation", f.generation},
+               {"fingerprint", fmt::format("{:016X}", plan.Fingerprint())},
+               {"job_count", plan.jobs.size()},
+               {"layer_count", LayerCount(plan)},
+               {"task_count", plan.TaskCount()},
+               {"total_estimated_bytes", plan.TotalEstimatedBytes()},
+               {"total_estimated_shard_bytes", TotalShardBytes(plan)},
+               {"total_pages_on_shard", plan.TotalLocalPages()},
+               {"source_objects", plan.source_objects.size()},
+               {"warnings", plan.warnings},
+               {"jobs", std::move(jobs)}});
+}
+
+void PrintPlanText(const PlanFlags& f, const ImportPlan& plan, const std::string& source_url) {
+  std::printf("source: %s (%s layout)\n", source_url.c_str(),
+              plan.pgdata_prefix.empty() ? "plain PGDATA" : "Neon import bucket, pgdata/");
+  std::printf("PostgreSQL %d (catalog version %u), system identifier %llu\n", plan.control.pg_major,
+              plan.control.catalog_version, (unsigned long long)plan.control.system_identifier);
+  std::printf("base LSN: %s (%016llX)\n", LsnToString(plan.base_lsn).c_str(), (unsigned long long)plan.base_lsn);
+  std::printf("shard: %s\n", ShardText(plan.shard).c_str());
+  std::printf("soft size limit: %llu bytes (%s)\n", (unsigned long long)plan.soft_size_limit,
+              HumanBytes(plan.soft_size_limit).c_str());
+  std::printf("jobs: %zu, layers: %llu, tasks: %zu, source objects: %zu, pages on this shard: %llu\n",
+              plan.jobs.size(), (unsigned long long)LayerCount(plan), plan.TaskCount(), plan.source_objects.size(),
+              (unsigned long long)plan.TotalLocalPages());
+  std::printf("total estimated bytes: %llu (%s) read, %llu (%s) on this shard\n",
+              (unsigned long long)plan.TotalEstimatedBytes(), HumanBytes(plan.TotalEstimatedBytes()).c_str(),
+              (unsigned long long)TotalShardBytes(plan), HumanBytes(TotalShardBytes(plan)).c_str());
+  std::printf("fingerprint: %016llX\n", (unsigned long long)plan.Fingerprint());
+  for (const ImportJob& j : plan.jobs) {
+    std::printf("job %u: %s estimated_bytes=%llu shard_bytes=%llu tasks=%zu pages=%llu%s\n", j.index,
+                LayerNameOf(j, plan.base_lsn).c_str(), (unsigned long long)j.estimated_bytes,
+                (unsigned long long)ShardBytes(j), j.tasks.size(), (unsigned long long)j.LocalPages(),
+                j.EmptyForShard() ? " (no keys on this shard: no layer)" : "");
+    if (f.show_tasks) {
+      for (const ImportTask& t : j.tasks) PrintTask(t);
+    }
+  }
+  if (!plan.warnings.empty()) std::printf("warnings: %zu (see stderr)\n", plan.warnings.size());
+}
+
 Status RunPlan(const PlanFlags& f, const GlobalOptions& g) {
   P2L_RETURN_IF_ERROR(ApplyCommonFlags(g));
+  if (f.all_shards && f.shard_count < 2) return Status::Usage("--all-shards needs --shard-count of 2 or more");
   PlanOptions opts;
   P2L_ASSIGN_OR_RETURN(opts.shard, ShardIdentity::Make(f.shard_number, f.shard_count, f.stripe_size));
   P2L_ASSIGN_OR_RETURN(opts.soft_size_limit, ParseByteSize(f.soft_size_limit, "--soft-size-limit"));
@@ -104,73 +181,29 @@ Status RunPlan(const PlanFlags& f, const GlobalOptions& g) {
   so.endpoint = f.endpoint;
   so.region = f.region;
   P2L_ASSIGN_OR_RETURN(std::unique_ptr<Storage> source, OpenSource(f.source, so));
-  P2L_ASSIGN_OR_RETURN(ImportPlan plan, BuildPlan(*source, opts));
-  for (const std::string& w : plan.warnings) LogWarn("{}", w);
-
-  const std::string fingerprint = fmt::format("{:016X}", plan.Fingerprint());
-  const std::string layout = plan.pgdata_prefix.empty() ? "pgdata" : "bucket";
-  if (g.json) {
-    nlohmann::json jobs = nlohmann::json::array();
-    for (const ImportJob& j : plan.jobs) {
-      nlohmann::json o = {{"index", j.index},
-                          {"key_start", j.start.ToHex()},
-                          {"key_end", j.end.ToHex()},
-                          {"layer_name", LayerNameOf(j, plan.base_lsn)},
-                          {"estimated_bytes", j.estimated_bytes},
-                          {"tasks", j.tasks.size()},
-                          {"pages_on_shard", j.LocalPages()},
-                          {"empty_for_shard", j.EmptyForShard()}};
-      if (f.show_tasks) {
-        nlohmann::json tl = nlohmann::json::array();
-        for (const ImportTask& t : j.tasks) tl.push_back(TaskJson(t));
-        o["task_list"] = std::move(tl);
-      }
-      jobs.push_back(std::move(o));
+  const uint32_t first = f.all_shards ? 0 : f.shard_number;
+  const uint32_t last = f.all_shards ? f.shard_count - 1 : f.shard_number;
+  std::vector<std::string> totals;
+  for (uint32_t n = first; n <= last; n++) {
+    P2L_ASSIGN_OR_RETURN(opts.shard, ShardIdentity::Make(n, f.shard_count, f.stripe_size));
+    P2L_ASSIGN_OR_RETURN(ImportPlan plan, BuildPlan(*source, opts));
+    if (n == first) {
+      for (const std::string& w : plan.warnings) LogWarn("{}", w);
     }
-    StdoutEvents(true).Emit(
-        "plan", {{"source", source->Url()},
-                 {"layout", layout},
-                 {"pg_version", plan.control.pg_major},
-                 {"catalog_version", plan.control.catalog_version},
-                 {"system_identifier", plan.control.system_identifier},
-                 {"base_lsn", LsnText(plan.base_lsn)},
-                 {"base_lsn_hex", fmt::format("{:016X}", plan.base_lsn)},
-                 {"shard", {{"number", plan.shard.number}, {"count", plan.shard.count},
-                            {"stripe_size", plan.shard.stripe_size}}},
-                 {"soft_size_limit", plan.soft_size_limit},
-                 {"fingerprint", fingerprint},
-                 {"job_count", plan.jobs.size()},
-                 {"task_count", plan.TaskCount()},
-                 {"total_estimated_bytes", plan.TotalEstimatedBytes()},
-                 {"total_pages_on_shard", plan.TotalLocalPages()},
-                 {"source_objects", plan.source_objects.size()},
-                 {"warnings", plan.warnings},
-                 {"jobs", std::move(jobs)}});
-    return Status::OK();
-  }
-
-  std::printf("source: %s (%s layout)\n", source->Url().c_str(),
-              layout == "pgdata" ? "plain PGDATA" : "Neon import bucket, pgdata/");
-  std::printf("PostgreSQL %d (catalog version %u), system identifier %llu\n", plan.control.pg_major,
-              plan.control.catalog_version, (unsigned long long)plan.control.system_identifier);
-  std::printf("base LSN: %s (%016llX)\n", LsnText(plan.base_lsn).c_str(), (unsigned long long)plan.base_lsn);
-  std::printf("shard: %s\n", ShardText(plan.shard).c_str());
-  std::printf("soft size limit: %llu bytes (%s)\n", (unsigned long long)plan.soft_size_limit,
-              HumanBytes(plan.soft_size_limit).c_str());
-  std::printf("jobs: %zu, tasks: %zu, source objects: %zu, pages on this shard: %llu\n", plan.jobs.size(),
-              plan.TaskCount(), plan.source_objects.size(), (unsigned long long)plan.TotalLocalPages());
-  std::printf("total estimated bytes: %llu (%s)\n", (unsigned long long)plan.TotalEstimatedBytes(),
-              HumanBytes(plan.TotalEstimatedBytes()).c_str());
-  std::printf("fingerprint: %s\n", fingerprint.c_str());
-  for (const ImportJob& j : plan.jobs) {
-    std::printf("job %u: %s estimated_bytes=%llu tasks=%zu pages=%llu%s\n", j.index,
-                LayerNameOf(j, plan.base_lsn).c_str(), (unsigned long long)j.estimated_bytes, j.tasks.size(),
-                (unsigned long long)j.LocalPages(), j.EmptyForShard() ? " (no keys on this shard: no layer)" : "");
-    if (f.show_tasks) {
-      for (const ImportTask& t : j.tasks) PrintTask(t);
+    if (g.json) {
+      EmitPlanJson(f, plan, source->Url());
+      continue;
     }
+    if (f.all_shards) std::printf("%s=== shard %s ===\n", n == first ? "" : "\n", plan.shard.IndexString().c_str());
+    PrintPlanText(f, plan, source->Url());
+    totals.push_back(fmt::format("shard {}: {} layers, {} pages, {} bytes ({})", plan.shard.IndexString(),
+                                 LayerCount(plan), plan.TotalLocalPages(), TotalShardBytes(plan),
+                                 HumanBytes(TotalShardBytes(plan))));
   }
-  if (!plan.warnings.empty()) std::printf("warnings: %zu (see stderr)\n", plan.warnings.size());
+  if (f.all_shards && !g.json) {
+    std::printf("\nestimated bytes per shard:\n");
+    for (const std::string& t : totals) std::printf("  %s\n", t.c_str());
+  }
   return Status::OK();
 }
 
@@ -195,6 +228,10 @@ void RegisterPlan(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_flag("--allow-unclean-shutdown", f->allow_unclean_shutdown,
                 "Plan a cluster that was not shut down cleanly (the data may be inconsistent)");
   sub->add_flag("--tasks", f->show_tasks, "Also list every task of every job");
+  sub->add_flag("--all-shards", f->all_shards,
+                "Plan every shard 0..count-1 (one plan each, then the estimated bytes per shard)");
+  sub->add_option("--generation", f->generation, "Generation whose layer file names to show (layer_file)")
+      ->capture_default_str();
   sub->add_option("--endpoint", f->endpoint, "S3/Azure endpoint URL (default: AWS_ENDPOINT_URL or the public service)");
   sub->add_option("--region", f->region, "S3 region (default: AWS_REGION or us-east-1)");
   AddCommonFlags(sub, g);

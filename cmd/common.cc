@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdio>
 
 #include "cmd/commands.h"
@@ -11,6 +14,7 @@ void AddCommonFlags(CLI::App* sub, GlobalOptions& g) {
                 "Write one JSON object per event on stdout (human logs stay on stderr)");
   sub->add_option("--log-level", g.log_level, "debug, info, warn, error or off")
       ->envname("PGDATA2LAYERS_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "off"}))
       ->capture_default_str();
   sub->add_flag("-q,--quiet", g.quiet, "Only warnings and errors on stderr");
 }
@@ -22,6 +26,51 @@ p2l::Status ApplyCommonFlags(const GlobalOptions& g) {
   if (g.quiet && l < LogLevel::kWarn) l = LogLevel::kWarn;
   SetLogLevel(l);
   return Status::OK();
+}
+
+void AddProgressFlags(CLI::App* sub, GlobalOptions& g) {
+  sub->add_option("--progress", g.progress,
+                  "auto (a live line on a terminal, else a log line every --progress-interval seconds), "
+                  "always (live line) or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  sub->add_option("--progress-interval", g.progress_interval,
+                  "Seconds between progress log lines when stderr is not a terminal")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+}
+
+Result<ProgressSink::Display> ProgressDisplay(const GlobalOptions& g) {
+  using D = ProgressSink::Display;
+  if (g.progress != "auto" && g.progress != "always" && g.progress != "never") {
+    return Status::Usage("--progress \"" + g.progress + "\": expected auto, always or never");
+  }
+  if (g.quiet || g.progress == "never" || GetLogLevel() > LogLevel::kInfo) return D::kNone;
+  if (g.progress == "always") return D::kLine;
+  return isatty(STDERR_FILENO) ? D::kLine : D::kLog;
+}
+
+void EmitSummary(const GlobalOptions& g, const std::string& command, int exit_code, double seconds,
+                 nlohmann::json fields) {
+  if (!g.json) return;
+  nlohmann::json j = {{"command", command}, {"ok", exit_code == 0}, {"exit_code", exit_code}, {"seconds", seconds}};
+  if (fields.is_object()) {
+    for (auto& [k, v] : fields.items()) j[k] = v;
+  }
+  StdoutEvents(true).Emit("summary", std::move(j));
+}
+
+void AddEnvNames(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    for (CLI::Option* opt : sub->get_options()) {
+      const std::string& name = opt->get_single_name();
+      if (opt->get_lnames().empty() || !opt->get_envname().empty() || name == "help") continue;
+      std::string env = "PGDATA2LAYERS_";
+      for (char c : opt->get_lnames().front()) env += c == '-' ? '_' : char(std::toupper((unsigned char)c));
+      opt->envname(env);
+    }
+    AddEnvNames(*sub);
+  }
 }
 
 int ReportFailure(const p2l::Status& st, const GlobalOptions& g) {

@@ -4,8 +4,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string_view>
+#include <vector>
 
 #include "cmd/commands.h"
+#include "util/events.h"
 #include "util/status.h"
 
 int main(int argc, char** argv) {
@@ -25,12 +28,27 @@ int main(int argc, char** argv) {
   p2l::cmd::RegisterExport(app, g, &exit_code);
   p2l::cmd::RegisterStatus(app, g, &exit_code);
   p2l::cmd::RegisterInspect(app, g, &exit_code);
+  p2l::cmd::RegisterCompletion(app, g, &exit_code);
+  p2l::cmd::AddEnvNames(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : p2l::ExitCodeFor(p2l::Code::kUsage);
+    if (rc == 0) return 0;
+    // Usage errors also end a --json event stream with "error" and "summary".
+    // (--json may not be applied yet when another option fails validation)
+    bool json = g.json;
+    for (int i = 1; i < argc; i++) json = json || std::string_view(argv[i]) == "--json";
+    if (json) {
+      g.json = true;
+      const int code = p2l::ExitCodeFor(p2l::Code::kUsage);
+      p2l::StdoutEvents(true).Emit("error", {{"code", code}, {"kind", p2l::CodeName(p2l::Code::kUsage)},
+                                             {"message", e.what()}});
+      const std::vector<CLI::App*> parsed = app.get_subcommands();
+      p2l::cmd::EmitSummary(g, parsed.empty() ? "" : parsed.front()->get_name(), code, 0);
+    }
+    return p2l::ExitCodeFor(p2l::Code::kUsage);
   }
   return exit_code;
 }

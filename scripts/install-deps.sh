@@ -41,6 +41,7 @@ npm_test_servers() {
   local m
   for m in 14 15 16 17; do "$HERE/pg-install.sh" "$m" >/dev/null; done
   "$HERE/azurite-server.sh" install
+  "$HERE/s3-server.sh" install
 }
 if [ ${#missing[@]} -eq 0 ]; then
   npm_test_servers "${1:-}"

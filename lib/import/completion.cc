@@ -36,7 +36,9 @@ std::string Dump(const ojson& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-bool SkipsPublication(Code c) { return c == Code::kUsage || c == Code::kConflict; }
+bool SkipsPublication(Code c) {
+  return c == Code::kUsage || c == Code::kConflict || c == Code::kTimelineTaken;
+}
 
 }  // namespace
 
@@ -146,7 +148,24 @@ std::string CompletionPublisher::StatusLocation(const ShardIdentity& shard) cons
 Status CompletionPublisher::WriteStatus(const CompletionReport& r, const std::optional<std::string>& error) {
   if (status_dest_ == nullptr) return Status::Internal("CompletionPublisher: no status destination");
   const std::string name = StatusObjectName(r.shard);
-  Status st = status_dest_->Put(name, StatusObjectBody(r, error));
+  const std::string body = StatusObjectBody(r, error);
+  // A rerun of a finished import finds the same document: it is left untouched (no new mtime/ETag).
+  Result<std::string> existing = status_dest_->ReadAll(name, kMaxStatusObjectBytes);
+  const bool unchanged = existing.ok() && *existing == body;
+  if (!unchanged) {
+    P2L_RETURN_IF_ERROR(PutStatus(name, body));
+  }
+  LogInfo("status object {} {} (done={})", status_dest_->Describe(name), unchanged ? "is up to date" : "written",
+          !error.has_value());
+  events_.Emit("status_written", {{"object", status_dest_->Describe(name)},
+                                  {"shard", r.shard.IndexString()},
+                                  {"done", !error.has_value()},
+                                  {"unchanged", unchanged}});
+  return Status::OK();
+}
+
+Status CompletionPublisher::PutStatus(const std::string& name, const std::string& body) {
+  Status st = status_dest_->Put(name, body);
   if (!st.ok()) {
     std::string msg = fmt::format("writing the status object {}: {}", status_dest_->Describe(name), st.message());
     if (status_dest_is_source_) {
@@ -155,12 +174,10 @@ Status CompletionPublisher::WriteStatus(const CompletionReport& r, const std::op
     } else {
       msg += " (--status-dest)";
     }
-    return Status(st.code(), std::move(msg));
+    // Whatever the backend called it (a missing or non-directory parent is kNotFound locally),
+    // failing to write our own output is an I/O failure (exit 4), not bad input.
+    return Status::Io(std::move(msg));
   }
-  LogInfo("status object {} written (done={})", status_dest_->Describe(name), !error.has_value());
-  events_.Emit("status_written", {{"object", status_dest_->Describe(name)},
-                                  {"shard", r.shard.IndexString()},
-                                  {"done", !error.has_value()}});
   return Status::OK();
 }
 

@@ -117,7 +117,10 @@ class CompletionPublisher {
   std::optional<NotifyOptions>& mutable_notify_options() { return notify_; }
 
  private:
+  // Writes the status object unless it already has exactly this content (a rerun of a finished
+  // import modifies nothing); emits "status_written" {object, shard, done, unchanged}.
   Status WriteStatus(const CompletionReport& r, const std::optional<std::string>& error);
+  Status PutStatus(const std::string& name, const std::string& body);
   bool AlreadyDone(const CompletionReport& r);
 
   std::unique_ptr<Storage> owned_;

@@ -62,6 +62,7 @@ class Importer {
 
  private:
   Status Setup();
+  Result<ImportSummary> RunSteps();
   Status LockedRun();
   Status LoadState(ExistingImport kind, const std::optional<TimelineIndex>& cur);
   Status DeleteTimelineLayers(bool only_unreferenced);
@@ -80,6 +81,8 @@ class Importer {
   std::unique_ptr<Storage> src_, dst_;
   std::string tl_dir_;
   std::unique_ptr<Lease> lease_;
+  std::unique_ptr<CompletionPublisher> pub_;
+  const int64_t start_nanos_ = NowUnixNanos();
   ImportPlan plan_;
   IndexPart idx_;
   std::vector<char> skip_;     // per job (0-based): done by an earlier run
@@ -107,6 +110,8 @@ Status Importer::Setup() {
   // A local source follows the tablespace links in pg_tblspc/ (source_options.h).
   P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, o_.storage));
   P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, o_.storage));
+  // Before any work, so that bad completion flags fail fast.
+  P2L_ASSIGN_OR_RETURN(pub_, CompletionPublisher::Open(o_.completion, src_.get(), o_.storage, ev_));
   tl_dir_ = TimelinePath(sum_.tenant, o_.shard, sum_.timeline);
   sum_.index_object = IndexPartPath(sum_.tenant, o_.shard, sum_.timeline, o_.generation);
 
@@ -129,6 +134,7 @@ Status Importer::Setup() {
 void Importer::AlreadyComplete(const TimelineIndex& cur) {
   sum_.already_complete = true;
   sum_.index_object = cur.object;
+  idx_ = cur.index;   // the completion report reads the Done record
   sum_.layers = cur.index.layer_metadata.size();
   for (const auto& [name, lm] : cur.index.layer_metadata) sum_.layer_bytes += lm.file_size;
   if (cur.index.progress) sum_.jobs = cur.index.progress->jobs;
@@ -136,8 +142,22 @@ void Importer::AlreadyComplete(const TimelineIndex& cur) {
           dst_->Describe(cur.object), sum_.idempotency_key, sum_.layers, sum_.layer_bytes);
 }
 
+// Every end of a run that got past Setup (ids and storages known) is published
+// (completion.h): success → status object + notification (their failure is the result: exit 4/6
+// with the layers and the Done index intact); failure → best-effort error publication, the
+// import's own error is kept. Runs after the lease is released.
 Result<ImportSummary> Importer::Run() {
   P2L_RETURN_IF_ERROR(Setup());
+  Result<ImportSummary> r = RunSteps();
+  CompletionReport rep = ReportFromIndex(idx_, sum_.tenant, sum_.timeline, o_.shard);
+  rep.idempotency_key = sum_.idempotency_key;
+  if (rep.started_at_nanos == 0) rep.started_at_nanos = start_nanos_;   // failed before the index existed
+  if (!r.ok() || rep.finished_at_nanos == 0) rep.finished_at_nanos = NowUnixNanos();
+  P2L_RETURN_IF_ERROR(pub_->Finish(rep, r.ok() ? Status::OK() : r.status()));
+  return r;
+}
+
+Result<ImportSummary> Importer::RunSteps() {
   const std::string where = dst_->Describe(tl_dir_);
 
   // Fast path: an import that is already done touches nothing and does not look at the source.
@@ -145,6 +165,9 @@ Result<ImportSummary> Importer::Run() {
   P2L_ASSIGN_OR_RETURN(ExistingImport kind, ClassifyExistingIndex(cur, sum_.idempotency_key, o_.generation, where));
   if (kind == ExistingImport::kDoneSameKey) {
     AlreadyComplete(*cur);
+    // A run killed between the Done index and the lease release left its lease behind.
+    Result<bool> removed = RemoveStaleLease(*dst_, tl_dir_ + "/" + kLeaseBaseName);
+    if (!removed.ok()) LogWarn("{}", removed.status().message());
   } else {
     // The status/pgdata marker (pgdata_marker.h).
     if (o_.wait_for_pgdata_seconds) {
@@ -300,6 +323,7 @@ Status Importer::LoadState(ExistingImport kind, const std::optional<TimelineInde
   for (char s : skip_) sum_.jobs_skipped += s ? 1 : 0;
   ev_.Emit("plan", {{"jobs", plan_.jobs.size()},
                     {"bytes", plan_.TotalEstimatedBytes()},
+                    {"pages", plan_.TotalLocalPages()},
                     {"source_objects", plan_.source_objects.size()},
                     {"base_lsn", LsnToString(plan_.base_lsn)},
                     {"pg_version", plan_.control.pg_major},
@@ -434,6 +458,7 @@ Status Importer::Execute() {
     ex = std::make_unique<OrderedExecutor>(
         run.size(), threads_, threads_ * 2 + 2, [&](size_t k, const std::atomic<bool>& cancelled) -> Status {
           const ImportJob& job = plan_.jobs[run[k]];
+          ScopedLogContext log_ctx(fmt::format("job {}", job.index));
           Result<JobOutput> r = RunImportJob(*src_, *dst_, job, jo, &cancelled);
           if (!r.ok()) return r.status().WithContext(fmt::format("job {}", job.index));
           outs[k] = std::move(r).value();
@@ -454,6 +479,8 @@ Status Importer::Execute() {
                             {"layer", has ? nlohmann::json(name) : nlohmann::json(nullptr)},
                             {"bytes", has ? it->second.file_size : 0},
                             {"keys", 0},
+                            {"estimated_bytes", job.estimated_bytes},
+                            {"pages", job.LocalPages()},
                             {"skipped", true}});
       continue;
     }
@@ -481,6 +508,8 @@ Status Importer::Execute() {
                           {"bytes", out.file_size},
                           {"keys", out.keys},
                           {"source_bytes", out.bytes_read},
+                          {"estimated_bytes", job.estimated_bytes},
+                          {"pages", job.LocalPages()},
                           {"skipped", false}});
     if (++since_checkpoint >= o_.checkpoint_every && j + 1 < plan_.jobs.size()) {
       P2L_RETURN_IF_ERROR(Checkpoint(j + 1));

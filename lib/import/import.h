@@ -21,6 +21,11 @@
 //  7. every source object is re-checked (size/version); the final index (Done) is written only
 //     after every layer it lists is committed; unreferenced layer objects of the timeline are
 //     deleted; the lease is removed.
+//  8. completion (completion.h), after the lease is released: the status object
+//     status/shard-NNCC (--status-dest, default the source) and the --notify-url POST; also on
+//     the "already complete" path (at-least-once: a rerun delivers a notification that timed
+//     out), which additionally removes a stale lease left by a run killed after its Done write.
+//     A failed import publishes an error (best effort) and keeps its own exit code.
 // A crash at any point leaves a destination that rerunning the same command completes.
 #pragma once
 
@@ -29,6 +34,7 @@
 #include <string>
 #include <string_view>
 
+#include "import/completion.h"
 #include "import/lease.h"
 #include "keyspace/shard.h"
 #include "storage/storage.h"
@@ -57,6 +63,7 @@ struct ImportOptions {
   std::optional<int64_t> wait_for_pgdata_seconds;   // --wait-for-pgdata[=TIMEOUT]
   StorageOptions storage;                // remote options, applied to source and destination
   LeaseOptions lease;
+  CompletionFlags completion;            // --status-dest, --notify-url, --notify-timeout
 };
 
 struct ImportSummary {

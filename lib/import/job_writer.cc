@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "index/remote_layout.h"
 #include "layer/image_layer_writer.h"
@@ -69,6 +74,108 @@ Key WithBlock(Key k, uint32_t blk) {
   return k;
 }
 
+// Fetches the reads of a job ahead, in task order (job_writer.h "Read-ahead"). At most
+// `budget` bytes are fetched but not yet taken (or in flight), plus one read when none is held.
+class ReadAhead {
+ public:
+  struct Item {
+    size_t task = 0;
+    uint64_t offset = 0;
+    uint64_t len = 0;
+  };
+
+  ReadAhead(Storage& source, const ImportJob& job, std::vector<Item> items, size_t threads, uint64_t budget,
+            const std::atomic<bool>* cancelled)
+      : source_(source), job_(job), items_(std::move(items)), slots_(items_.size()), budget_(budget),
+        cancelled_(cancelled) {
+    threads = std::min(threads, items_.size());
+    for (size_t i = 0; i < threads; i++) threads_.emplace_back([this] { Worker(); });
+  }
+  ~ReadAhead() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // True when the next read fetched ahead belongs to task `t` (only the consumer calls these two).
+  bool Has(size_t t) const { return taken_ < items_.size() && items_[taken_].task == t; }
+  // Waits for that read; it must be [offset, offset+len) of the task's object.
+  Result<std::unique_ptr<uint8_t[]>> Take(uint64_t offset, uint64_t len) {
+    const size_t i = taken_++;
+    Slot s;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return slots_[i].done; });
+      s = std::move(slots_[i]);
+      held_ -= items_[i].len;
+    }
+    cv_.notify_all();
+    if (!s.st.ok()) return s.st;
+    if (items_[i].offset != offset || items_[i].len != len) {
+      return Status::Internal(fmt::format("job {}: read-ahead of task {} has range {}+{}, the task reads {}+{}",
+                                          job_.index, items_[i].task, items_[i].offset, items_[i].len, offset, len));
+    }
+    return std::move(s.data);
+  }
+
+ private:
+  struct Slot {
+    bool done = false;
+    Status st;
+    std::unique_ptr<uint8_t[]> data;
+  };
+
+  void Worker() {
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] {
+          return stop_ || next_ >= items_.size() || held_ == 0 || held_ + items_[next_].len <= budget_;
+        });
+        if (stop_ || next_ >= items_.size()) return;
+        i = next_++;
+        held_ += items_[i].len;
+      }
+      Slot s;
+      s.st = Fetch(items_[i], &s.data);
+      s.done = true;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        slots_[i] = std::move(s);
+      }
+      cv_.notify_all();
+    }
+  }
+
+  Status Fetch(const Item& it, std::unique_ptr<uint8_t[]>* out) {
+    if (cancelled_ != nullptr && cancelled_->load(std::memory_order_relaxed)) return Status::Internal("cancelled");
+    const ImportTask& task = job_.tasks[it.task];
+    P2L_ASSIGN_OR_RETURN(auto reader, source_.OpenReader(task.object.name, &task.object));
+    out->reset(new uint8_t[size_t(it.len)]);
+    return reader->ReadAt(it.offset, it.len, out->get());
+  }
+
+  Storage& source_;
+  const ImportJob& job_;
+  const std::vector<Item> items_;
+  std::vector<Slot> slots_;
+  const uint64_t budget_;
+  const std::atomic<bool>* cancelled_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t next_ = 0;      // next item to fetch
+  uint64_t held_ = 0;    // bytes fetched or in flight, not yet taken
+  bool stop_ = false;
+  size_t taken_ = 0;     // consumer only
+  std::vector<std::thread> threads_;
+};
+
 const char* KindName(ImportTask::Kind k) {
   switch (k) {
     case ImportTask::Kind::kSingleKey: return "single key";
@@ -86,6 +193,7 @@ class JobRunner {
       : source_(source), job_(job), opts_(opts), cancelled_(cancelled), out_(out), layer_(dest, job, opts, out) {}
 
   Status Run() {
+    StartReadAhead();
     for (size_t t = 0; t < job_.tasks.size(); t++) {
       const ImportTask& task = job_.tasks[t];
       Status st;
@@ -94,11 +202,11 @@ class JobRunner {
           st = layer_.Put(task.start, task.value);
           break;
         case ImportTask::Kind::kObjectValue:
-          st = ObjectValue(task);
+          st = ObjectValue(t, task);
           break;
         case ImportTask::Kind::kRelBlocks:
         case ImportTask::Kind::kSlruBlocks:
-          st = Blocks(task);
+          st = Blocks(t, task);
           break;
       }
       if (!st.ok()) return st;
@@ -109,22 +217,82 @@ class JobRunner {
  private:
   bool Cancelled() const { return cancelled_ != nullptr && cancelled_->load(std::memory_order_relaxed); }
 
-  Status ObjectValue(const ImportTask& task) {
+  bool Local(const ImportTask& task, uint64_t b) const {
+    return task.kind != ImportTask::Kind::kRelBlocks ||
+           !opts_.shard.IsKeyDisposable(WithBlock(task.start, uint32_t(task.start.field6 + b)));
+  }
+
+  // Where a blocks task's blocks lie in its object: page index `first`, `nb` blocks. False when the
+  // task fails Blocks' checks (Blocks then reports the error).
+  bool BlocksSpan(const ImportTask& task, uint64_t* first, uint64_t* nb) const {
+    const Key& s = task.start;
+    const Key& e = task.end;
+    if (!SamePrefix(s, e) || e.field6 < s.field6 || s.field6 < task.first_block) return false;
+    *nb = e.field6 - s.field6;
+    *first = s.field6 - task.first_block;
+    return (*first + *nb) * kBlockSize <= task.object.size;
+  }
+
+  // The ranged reads of a blocks task of nb blocks, in order: blocks [b, b+run) of the task, all
+  // local to this shard, at most max_range bytes (at least one block) each.
+  std::vector<std::pair<uint64_t, uint64_t>> Runs(const ImportTask& task, uint64_t nb) const {
+    const uint64_t cap = std::max<uint64_t>(1, opts_.max_range / kBlockSize);
+    std::vector<std::pair<uint64_t, uint64_t>> runs;
+    uint64_t b = 0;
+    while (b < nb) {
+      if (!Local(task, b)) {
+        b++;
+        continue;
+      }
+      uint64_t run = 1;
+      while (b + run < nb && run < cap && Local(task, b + run)) run++;
+      runs.emplace_back(b, run);
+      b += run;
+    }
+    return runs;
+  }
+
+  // Remote sources: every read of the job that ObjectValue/Blocks will do, fetched ahead.
+  void StartReadAhead() {
+    if (source_.IsLocal() || opts_.read_ahead == 0) return;
+    std::vector<ReadAhead::Item> items;
+    for (size_t t = 0; t < job_.tasks.size(); t++) {
+      const ImportTask& task = job_.tasks[t];
+      if (task.kind == ImportTask::Kind::kObjectValue) {
+        const uint64_t size = task.object.size;
+        if (size > 0 && size <= opts_.max_object_value && size <= opts_.max_range) items.push_back({t, 0, size});
+      } else if (task.kind != ImportTask::Kind::kSingleKey) {
+        uint64_t first = 0, nb = 0;
+        if (!BlocksSpan(task, &first, &nb)) continue;
+        for (const auto& [b, run] : Runs(task, nb)) items.push_back({t, (first + b) * kBlockSize, run * kBlockSize});
+      }
+    }
+    if (items.size() < 2) return;
+    ahead_ = std::make_unique<ReadAhead>(source_, job_, std::move(items), opts_.read_ahead,
+                                         2 * std::max<uint64_t>(opts_.max_range, kBlockSize), cancelled_);
+  }
+
+  Status ObjectValue(size_t t, const ImportTask& task) {
     if (task.object.size > opts_.max_object_value) {
       return Status::InvalidInput(fmt::format("{}: {} bytes is larger than the {} bytes allowed for a single value",
                                               source_.Describe(task.object.name), task.object.size,
                                               opts_.max_object_value));
     }
-    P2L_ASSIGN_OR_RETURN(auto reader, source_.OpenReader(task.object.name, &task.object));
     std::string value(size_t(task.object.size), '\0');
-    if (!value.empty()) {
-      P2L_RETURN_IF_ERROR(reader->ReadAt(0, value.size(), reinterpret_cast<uint8_t*>(value.data())));
+    if (ahead_ && ahead_->Has(t)) {
+      P2L_ASSIGN_OR_RETURN(auto data, ahead_->Take(0, value.size()));
+      std::memcpy(value.data(), data.get(), value.size());
+    } else {
+      P2L_ASSIGN_OR_RETURN(auto reader, source_.OpenReader(task.object.name, &task.object));
+      if (!value.empty()) {
+        P2L_RETURN_IF_ERROR(reader->ReadAt(0, value.size(), reinterpret_cast<uint8_t*>(value.data())));
+      }
     }
     out_->bytes_read += value.size();
     return layer_.Put(task.start, value);
   }
 
-  Status Blocks(const ImportTask& task) {
+  Status Blocks(size_t t, const ImportTask& task) {
     const bool rel = task.kind == ImportTask::Kind::kRelBlocks;
     const Key& s = task.start;
     const Key& e = task.end;
@@ -142,36 +310,35 @@ class JobRunner {
                                           s.field6, e.field6, task.object.size, what));
     }
     const uint64_t cap = std::max<uint64_t>(1, opts_.max_range / kBlockSize);
-    auto local = [&](uint64_t b) { return !rel || !opts_.shard.IsKeyDisposable(WithBlock(s, uint32_t(s.field6 + b))); };
 
     std::unique_ptr<RandomReader> reader;
-    uint64_t b = 0;
-    while (b < nb) {
-      if (!local(b)) {
-        b++;
-        continue;
-      }
-      uint64_t run = 1;
-      while (b + run < nb && run < cap && local(b + run)) run++;
+    std::unique_ptr<uint8_t[]> ahead_data;
+    for (const auto& [b, run] : Runs(task, nb)) {
       if (Cancelled()) return Status::Internal("cancelled");
-      if (!reader) {
-        P2L_ASSIGN_OR_RETURN(reader, source_.OpenReader(task.object.name, &task.object));
-      }
       const size_t len = size_t(run * kBlockSize);
-      if (buf_size_ < len) {
-        buf_size_ = size_t(std::min<uint64_t>(cap, nb) * kBlockSize);
-        buf_.reset(new uint8_t[buf_size_]);
+      const uint8_t* data = nullptr;
+      if (ahead_ && ahead_->Has(t)) {
+        P2L_ASSIGN_OR_RETURN(ahead_data, ahead_->Take((first + b) * kBlockSize, len));
+        data = ahead_data.get();
+      } else {
+        if (!reader) {
+          P2L_ASSIGN_OR_RETURN(reader, source_.OpenReader(task.object.name, &task.object));
+        }
+        if (buf_size_ < len) {
+          buf_size_ = size_t(std::min<uint64_t>(cap, nb) * kBlockSize);
+          buf_.reset(new uint8_t[buf_size_]);
+        }
+        P2L_RETURN_IF_ERROR(reader->ReadAt((first + b) * kBlockSize, len, buf_.get()));
+        data = buf_.get();
       }
-      P2L_RETURN_IF_ERROR(reader->ReadAt((first + b) * kBlockSize, len, buf_.get()));
       out_->bytes_read += len;
       for (uint64_t i = 0; i < run; i++) {
-        const uint8_t* page = buf_.get() + i * kBlockSize;
+        const uint8_t* page = data + i * kBlockSize;
         const uint32_t blk = uint32_t(s.field6 + b + i);   // absolute block number in the fork / segment
         if (rel && task.verify_pages) P2L_RETURN_IF_ERROR(Verify(task, what, page, blk, first + b + i));
         P2L_RETURN_IF_ERROR(layer_.Put(WithBlock(s, blk),
                                        std::string_view(reinterpret_cast<const char*>(page), kBlockSize)));
       }
-      b += run;
     }
     return Status::OK();
   }
@@ -202,6 +369,7 @@ class JobRunner {
   LazyLayer layer_;
   std::unique_ptr<uint8_t[]> buf_;
   size_t buf_size_ = 0;
+  std::unique_ptr<ReadAhead> ahead_;   // remote sources: the job's reads, fetched ahead
 };
 
 }  // namespace

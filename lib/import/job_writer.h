@@ -14,7 +14,14 @@
 // The layer is written to a staged object (Storage::Stage) and committed only after Finish: a
 // failure or crash leaves no partial object under the layer's name. The writer is created at the
 // first key, so a job with no key writes no layer at all. Memory: one max_range buffer per job
-// plus the layer writer's buffer and its in-memory B-tree (about 30 bytes per key).
+// plus the layer writer's buffer and its in-memory B-tree (about 30 bytes per key), plus, from a
+// remote source, at most 2 x max_range bytes read ahead.
+//
+// Read-ahead (remote sources only): the job's ranged reads (whole small objects, and every
+// max_range piece of relation and SLRU data) are fetched ahead by read_ahead threads, in task
+// order, each through its own OpenReader; the job consumes them in the same order, so the layer is
+// the same. Without it a job waits for one request's latency per read, and most objects of a
+// PGDATA are small (BENCHMARKS.md).
 #pragma once
 
 #include <atomic>
@@ -41,6 +48,7 @@ struct JobWriterOptions {
   bool checksums = false;              // the cluster has data checksums
   bool ignore_checksum_failures = false;
   uint64_t max_object_value = 64ull << 20;   // kObjectValue bound
+  uint32_t read_ahead = 4;             // remote sources: read-ahead threads per job (0 = off)
 };
 
 struct JobOutput {

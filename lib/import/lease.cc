@@ -125,6 +125,24 @@ bool LeaseHolderIsDeadHere(const LeaseRecord& r) {
   return !start.empty() && !r.pid_start.empty() && start != r.pid_start;
 }
 
+Result<bool> RemoveStaleLease(Storage& dest, const std::string& object) {
+  Result<std::string> body = dest.ReadAll(object, kMaxLeaseSize);
+  if (!body.ok()) {
+    if (body.status().IsNotFound()) return false;
+    return body.status().WithContext("reading the destination lease");
+  }
+  const std::string where = dest.Describe(object);
+  Result<LeaseRecord> rec = LeaseRecord::Parse(*body, where);
+  if (!rec.ok()) return false;
+  const int64_t now = NowSeconds();
+  const bool dead = LeaseHolderIsDeadHere(*rec);
+  if (!dead && now <= rec->expires) return false;
+  LogInfo("removing the stale lease {} ({}: {})", where, dead ? "its process is gone" : "expired",
+          rec->Describe(now));
+  P2L_RETURN_IF_ERROR(dest.Delete(object).WithContext("deleting the stale destination lease"));
+  return true;
+}
+
 Lease::Lease(Storage& dest, std::string object, LeaseRecord rec, const LeaseOptions& opts)
     : dest_(dest), object_(std::move(object)), rec_(std::move(rec)), opts_(opts) {
   last_ok_renewal_ = rec_.renewed;

@@ -73,6 +73,12 @@ LeaseRecord SelfLeaseRecord();
 // True when `r` was written on this machine by a process that is no longer running.
 bool LeaseHolderIsDeadHere(const LeaseRecord& r);
 
+// Deletes the lease at `object` if it is stale (expired, or its holder is gone from this machine):
+// a process killed after writing the Done index leaves its lease behind, and the rerun that finds
+// the import complete removes it. Returns whether it deleted one; a live holder's lease, an
+// unreadable lease and an absent one are left alone (false).
+Result<bool> RemoveStaleLease(Storage& dest, const std::string& object);
+
 class Lease {
  public:
   // Takes the lease at `object` (see the protocol above).

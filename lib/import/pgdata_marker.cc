@@ -120,11 +120,19 @@ Status CheckPgdataMarker(Storage& source, bool bucket_layout) {
       return Status::InvalidInput(fmt::format(
           "{} says {{\"done\": false}}: the PGDATA upload is not finished; rerun later or pass --wait-for-pgdata "
           "to wait for it", where));
-    case PgdataMarkerState::kAbsent:
+    case PgdataMarkerState::kAbsent: {
       if (!remote) return Status::OK();
+      // A wrong prefix deserves its own message rather than a missing marker.
+      P2L_ASSIGN_OR_RETURN(Listing root, source.List(""));
+      if (root.objects.empty() && root.prefixes.empty()) {
+        return Status::NotFound(fmt::format(
+            "{}: nothing is stored under this prefix (wrong bucket prefix?); expected the PGDATA under {} and the "
+            "marker {}", source.Url(), source.Describe("pgdata/"), where));
+      }
       return Status::NotFound(fmt::format(
           "{} does not exist: a remote source must carry the {{\"done\": true}} marker written after the PGDATA "
           "upload; pass --wait-for-pgdata to wait for it", where));
+    }
   }
   return Status::Internal("unreachable marker state");
 }

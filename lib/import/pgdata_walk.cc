@@ -140,6 +140,12 @@ class Walker {
       P2L_RETURN_IF_ERROR(WalkDatabaseDir(&db, /*relmap_required=*/true, /*global_dir=*/false));
       out_.databases.push_back(std::move(db));
     }
+    if (out_.databases.empty()) {
+      // initdb creates template1 (base/1/) and no cluster can lose its last database.
+      return Status::InvalidInput(fmt::format(
+          "{}: missing or holds no database directory (every cluster has at least template1, base/1/)",
+          s_.Describe(base_dir)));
+    }
     return Status::OK();
   }
 
@@ -379,11 +385,11 @@ std::string ForkName(uint8_t fork) {
 }
 
 Status CheckRelSegments(Storage& source, const std::vector<RelSegment>& sorted) {
+  // Names first (segment numbers in range, no gap), so a stray "16384.40000" or "16384.2" is
+  // reported as such rather than as a short segment 0 in front of it.
   for (size_t i = 0; i < sorted.size(); i++) {
-    const RelSegment& seg = sorted[i];
-    const RelFileName& f = seg.file;
-    const std::string where = source.Describe(seg.object.name);
-    const std::string rel = fmt::format("relation {} ({} fork)", f.relnode, ForkName(f.fork));
+    const RelFileName& f = sorted[i].file;
+    const std::string where = source.Describe(sorted[i].object.name);
     if (f.segno > kMaxSegno) {
       return Status::InvalidInput(fmt::format(
           "{}: segment number {} is out of range (a relation has at most {} segments, 0..{})", where, f.segno,
@@ -393,8 +399,15 @@ Status CheckRelSegments(Storage& source, const std::vector<RelSegment>& sorted) 
         i > 0 && sorted[i - 1].file.relnode == f.relnode && sorted[i - 1].file.fork == f.fork;
     const uint32_t expected = same_fork_as_prev ? sorted[i - 1].file.segno + 1 : 0;
     if (f.segno != expected) {
-      return Status::InvalidInput(fmt::format("{}: segment {} of {} is missing", where, expected, rel));
+      return Status::InvalidInput(fmt::format("{}: segment {} of relation {} ({} fork) is missing", where, expected,
+                                              f.relnode, ForkName(f.fork)));
     }
+  }
+  for (size_t i = 0; i < sorted.size(); i++) {
+    const RelSegment& seg = sorted[i];
+    const RelFileName& f = seg.file;
+    const std::string where = source.Describe(seg.object.name);
+    const std::string rel = fmt::format("relation {} ({} fork)", f.relnode, ForkName(f.fork));
     if (seg.nblocks > kRelSegSize || seg.object.size > uint64_t(kRelSegSize) * kBlockSize) {
       return Status::InvalidInput(fmt::format("{}: segment {} of {} has {} blocks, more than {} (1 GiB)", where,
                                               f.segno, rel, seg.object.size / kBlockSize, kRelSegSize));

@@ -6,7 +6,8 @@
 // What is read (names relative to <prefix>, "" or "pgdata/"):
 //   base/<db>/            databases of spc 1663. <db> must be a canonical decimal u32 other than
 //                         0; "pgsql_tmp" is ignored silently, other non-numeric names with a
-//                         warning; non-canonical numbers ("05", "+5") are an error.
+//                         warning; non-canonical numbers ("05", "+5") are an error. A missing
+//                         or empty base/ is an error (every cluster has template1, base/1/).
 //   global/               the database (1664, 0).
 //   pg_tblspc/<spc>/PG_<major>_<catversion>/<db>/
 //                         relation files of user tablespace <spc> (Neon drops them silently).

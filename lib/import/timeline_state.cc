@@ -77,7 +77,7 @@ Result<ExistingImport> ClassifyExistingIndex(const std::optional<TimelineIndex>&
   if (!cur) return ExistingImport::kNone;
   const IndexPart& idx = cur->index;
   if (!idx.import_pgdata) {
-    return Status::Conflict(fmt::format(
+    return Status::TimelineTaken(fmt::format(
         "{}: the timeline already exists and was not created by an import (its index_part.json has no "
         "import_pgdata record); choose another --timeline-id",
         where));
@@ -85,7 +85,7 @@ Result<ExistingImport> ClassifyExistingIndex(const std::optional<TimelineIndex>&
   const ImportPgdata& ip = *idx.import_pgdata;
   const bool done = ip.state == ImportPgdata::State::kDone;
   if (ip.idempotency_key != key) {
-    return Status::Conflict(fmt::format(
+    return Status::TimelineTaken(fmt::format(
         "{}: an import with a different idempotency key is {} there (recorded \"{}\", ours \"{}\"); rerun with "
         "--idempotency-key \"{}\" to continue that import, or choose another --timeline-id",
         where, done ? "complete" : "in progress", ip.idempotency_key, key, ip.idempotency_key));

@@ -29,6 +29,7 @@ constexpr uint64_t kMaxBlocks = 50000;                 // blocks per blob
 constexpr uint64_t kMaxBlockSize = 4000ull << 20;      // per Put Block (API 2019-12-12+)
 constexpr uint64_t kMaxPutBlobSize = 5000ull << 20;    // per Put Blob (API 2019-12-12+)
 constexpr uint64_t kDefaultBlockSize = 16ull << 20;
+constexpr uint64_t kMinBlockSize = 1024;               // PGDATA2LAYERS_AZURE_BLOCK_SIZE lower bound
 
 bool Is2xx(long s) { return s >= 200 && s < 300; }
 
@@ -318,6 +319,14 @@ Result<AzureConfig> AzureConfigFrom(const AzureUrl& u, const StorageOptions& opt
     ep += "/" + u.account;  // emulator layout: path-style account
   }
   c.endpoint = std::move(ep);
+
+  // Upload block size (a tuning knob; also lets tests exercise Put Block with small layers).
+  if (std::string bs = env("PGDATA2LAYERS_AZURE_BLOCK_SIZE"); !bs.empty()) {
+    if (!ParseU64(bs, &c.block_size) || c.block_size < kMinBlockSize || c.block_size > kMaxBlockSize) {
+      return Status::Usage(fmt::format("PGDATA2LAYERS_AZURE_BLOCK_SIZE \"{}\" is not a byte count from {} to {}",
+                                       Printable(bs), kMinBlockSize, kMaxBlockSize));
+    }
+  }
   return c;
 }
 
@@ -335,6 +344,7 @@ Result<std::unique_ptr<Storage>> OpenAzureStorage(std::string_view url, const St
 
 AzureStorage::AzureStorage(AzureConfig cfg, const StorageOptions& opts) : cfg_(std::move(cfg)), opts_(opts) {
   root_ = cfg_.prefix.empty() ? "" : cfg_.prefix + "/";
+  if (cfg_.block_size != 0) opts_.multipart_threshold = opts_.part_size = cfg_.block_size;
   const size_t host_start = cfg_.endpoint.find("://") + 3;
   const size_t path_start = cfg_.endpoint.find('/', host_start);
   origin_ = cfg_.endpoint.substr(0, path_start);
@@ -395,10 +405,13 @@ Status AzureStorage::ErrorFor(const http::Response& r, std::string_view what) co
                                     : e.message.empty() ? fmt::format("HTTP {} {}", r.status, code)
                                                         : fmt::format("HTTP {} {}: {}", r.status, code, e.message);
   // Azure answers a bad signature with 403 AuthenticationFailed; Azurite with 403
-  // AuthorizationFailure "Server failed to authenticate the request...".
+  // AuthorizationFailure "Server failed to authenticate the request..." (HEAD answers carry only
+  // the code). An account key may do everything: with Shared Key, AuthorizationFailure is always
+  // a refused key, never a missing permission.
   const bool refused = code == "AuthenticationFailed" || code == "InvalidAuthenticationInfo" || r.status == 401 ||
                        (r.status == 403 && code.empty()) ||
-                       (code == "AuthorizationFailure" && e.message.find("authenticate") != std::string::npos);
+                       (code == "AuthorizationFailure" &&
+                        (!cfg_.key.empty() || e.message.find("authenticate") != std::string::npos));
   if (refused) {
     return Status::Io(fmt::format(
         "{}: the Azure credentials were refused (HTTP {}{}{}); check {} (account \"{}\", endpoint {})", what,

@@ -74,6 +74,9 @@ struct AzureConfig {
   std::string sas;                // SAS token without '?'; "" = not SAS
   std::string credential_source;  // e.g. "AZURE_STORAGE_KEY", for messages
   std::string shown;              // Url()
+  // PGDATA2LAYERS_AZURE_BLOCK_SIZE (bytes, 1024..4000 MiB; 0 = unset): staged objects larger
+  // than this are uploaded in blocks of this size (instead of multipart_threshold/part_size).
+  uint64_t block_size = 0;
 };
 
 // Environment lookup: the value, or "" when unset.

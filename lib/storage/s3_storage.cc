@@ -344,8 +344,8 @@ class S3Reader : public RandomReader {
       const std::string want = fmt::format("bytes {}-{}/{}", offset, last, info_.size);
       if (!cr || *cr != want) {
         // A different total means the object changed size.
-        return Status::SourceChanged(fmt::format("{}: Content-Range \"{}\", expected \"{}\"", what,
-                                                 cr ? std::string(*cr) : std::string("(missing)"), want));
+        return Status::SourceChanged(fmt::format("{}: changed since planning (Content-Range \"{}\", expected \"{}\")",
+                                                 what, cr ? std::string(*cr) : std::string("(missing)"), want));
       }
     } else if (!(resp.status == 200 && offset == 0 && len == info_.size)) {
       return Status::Io(fmt::format("{}: HTTP {} to a ranged GET (expected 206 Partial Content)", what, resp.status));
@@ -366,6 +366,14 @@ class S3Reader : public RandomReader {
 }  // namespace
 
 Result<std::unique_ptr<RandomReader>> S3Storage::OpenReader(std::string_view name, const ObjectInfo* expect) {
+  // What planning listed (size + ETag) is enough: every ranged GET carries If-Match and checks the
+  // ETag and the Content-Range total, so a change is still detected — without a HEAD per object.
+  // An empty object is never read, so only a HEAD can tell that it changed.
+  if (expect != nullptr && !expect->version.empty() && expect->size > 0) {
+    P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+    return std::unique_ptr<RandomReader>(new S3Reader(this, ObjectInfo{std::string(name), expect->size,
+                                                                       expect->version}));
+  }
   Result<ObjectInfo> info = Stat(name);
   if (!info.ok()) {
     if (expect != nullptr && info.status().IsNotFound()) {

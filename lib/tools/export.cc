@@ -146,6 +146,33 @@ std::set<T> Minus(const std::set<T>& a, const std::set<T>& b) {
   return out;
 }
 
+// Which blocks of a file were written: blocks arrive in increasing order, so the holes are
+// runs between consecutive blocks (kept as a list: normally empty).
+struct BlockTracker {
+  uint64_t next = 0;                                   // one past the last block written
+  std::vector<std::pair<uint64_t, uint64_t>> holes;    // [start, end)
+
+  void Add(uint32_t blk) {
+    if (blk > next) holes.emplace_back(next, blk);
+    next = uint64_t(blk) + 1;
+  }
+  // Blocks in [0, nblocks) never written; *first = the first of them.
+  uint64_t Missing(uint64_t nblocks, uint64_t* first) const {
+    uint64_t n = 0;
+    bool have = false;
+    auto add = [&](uint64_t a, uint64_t b) {
+      b = std::min(b, nblocks);
+      if (a >= b) return;
+      if (!have) *first = a;
+      have = true;
+      n += b - a;
+    };
+    for (const auto& [a, b] : holes) add(a, b);
+    add(next, nblocks);
+    return n;
+  }
+};
+
 // Writes the keys, in key order, as files.
 class Exporter {
  public:
@@ -286,9 +313,7 @@ class Exporter {
     RelTag tag;
     std::map<uint32_t, std::unique_ptr<PendingFile>> segs;
     uint32_t cur_seg = UINT32_MAX;
-    uint64_t next = 0;          // one past the last block written
-    uint64_t missing = 0;       // blocks skipped over (zero-filled)
-    uint64_t first_missing = 0;
+    BlockTracker blocks;
   };
 
   Status SwitchDb(uint32_t spc, uint32_t db) {
@@ -392,11 +417,7 @@ class Exporter {
       return Status::OK();
     }
     const uint32_t blk = k.field6;
-    if (blk > fork_.next) {
-      if (fork_.missing == 0) fork_.first_missing = fork_.next;
-      fork_.missing += blk - fork_.next;
-    }
-    fork_.next = uint64_t(blk) + 1;
+    fork_.blocks.Add(blk);
     const uint32_t segno = blk / kRelSegSize;
     if (segno != fork_.cur_seg && fork_.cur_seg != UINT32_MAX) {
       P2L_RETURN_IF_ERROR(fork_.segs[fork_.cur_seg]->Close());
@@ -415,20 +436,19 @@ class Exporter {
     if (size) {
       nblocks = *size;
     } else {
-      nblocks = fork_.next;
+      nblocks = fork_.blocks.next;
       Inconsistent(fmt::format("{}: no size key; sized from its blocks ({} blocks)", what, nblocks));
     }
-    if (fork_.next > nblocks) {
+    if (fork_.blocks.next > nblocks) {
       Inconsistent(fmt::format("{}: blocks up to {} exist beyond its size of {} blocks; dropped", what,
-                               fork_.next - 1, nblocks));
-    } else if (fork_.next < nblocks) {
-      if (fork_.missing == 0) fork_.first_missing = fork_.next;
-      fork_.missing += nblocks - fork_.next;
+                               fork_.blocks.next - 1, nblocks));
     }
-    if (fork_.missing > 0) {
-      report_->zero_filled_blocks += fork_.missing;
+    uint64_t first_missing = 0;
+    const uint64_t missing = fork_.blocks.Missing(nblocks, &first_missing);
+    if (missing > 0) {
+      report_->zero_filled_blocks += missing;
       Inconsistent(fmt::format("{}: {} of its {} blocks are held by no shard (first: block {}); written as zeros",
-                               what, fork_.missing, nblocks, fork_.first_missing));
+                               what, missing, nblocks, first_missing));
     }
     const uint32_t nsegs = nblocks == 0 ? 1 : uint32_t((nblocks - 1) / kRelSegSize + 1);
     for (uint32_t s = 0; s < nsegs; s++) {
@@ -448,7 +468,7 @@ class Exporter {
     bool active = false;
     uint32_t kind = 0, segno = 0;
     std::unique_ptr<PendingFile> file;
-    uint64_t next = 0, missing = 0, first_missing = 0;
+    BlockTracker blocks;
   };
 
   static std::string SlruSegName(uint32_t segno) { return fmt::format("{:04X}", segno); }
@@ -492,11 +512,7 @@ class Exporter {
                                                       : fmt::format("block number beyond {}", kMaxSlruBlocks)));
       return Status::OK();
     }
-    if (blk > slru_.next) {
-      if (slru_.missing == 0) slru_.first_missing = slru_.next;
-      slru_.missing += blk - slru_.next;
-    }
-    slru_.next = uint64_t(blk) + 1;
+    slru_.blocks.Add(blk);
     return slru_.file->WriteAt(uint64_t(blk) * kBlockSize, v);
   }
 
@@ -512,20 +528,19 @@ class Exporter {
     if (size) {
       nblocks = *size;
     } else {
-      nblocks = slru_.next;
+      nblocks = slru_.blocks.next;
       Inconsistent(fmt::format("{}: no usable size key; sized from its blocks ({} blocks)", what, nblocks));
     }
-    if (slru_.next > nblocks) {
+    if (slru_.blocks.next > nblocks) {
       Inconsistent(fmt::format("{}: blocks up to {} exist beyond its size of {} blocks; dropped", what,
-                               slru_.next - 1, nblocks));
-    } else if (slru_.next < nblocks) {
-      if (slru_.missing == 0) slru_.first_missing = slru_.next;
-      slru_.missing += nblocks - slru_.next;
+                               slru_.blocks.next - 1, nblocks));
     }
-    if (slru_.missing > 0) {
-      report_->zero_filled_blocks += slru_.missing;
+    uint64_t first_missing = 0;
+    const uint64_t missing = slru_.blocks.Missing(nblocks, &first_missing);
+    if (missing > 0) {
+      report_->zero_filled_blocks += missing;
       Inconsistent(fmt::format("{}: {} of its {} blocks are missing (first: block {}); written as zeros", what,
-                               slru_.missing, nblocks, slru_.first_missing));
+                               missing, nblocks, first_missing));
     }
     P2L_RETURN_IF_ERROR(slru_.file->Resize(nblocks * kBlockSize));
     P2L_RETURN_IF_ERROR(Committed(*slru_.file));

@@ -12,6 +12,7 @@ int ExitCodeFor(Code c) {
     case Code::kConflict: return 5;
     case Code::kTimeout: return 6;
     case Code::kSourceChanged: return 7;
+    case Code::kTimelineTaken: return 8;
     case Code::kInternal: return 70;
   }
   return 70;
@@ -27,6 +28,7 @@ const char* CodeName(Code c) {
     case Code::kConflict: return "conflict";
     case Code::kTimeout: return "timeout";
     case Code::kSourceChanged: return "source_changed";
+    case Code::kTimelineTaken: return "timeline_taken";
     case Code::kInternal: return "internal";
   }
   return "internal";

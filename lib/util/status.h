@@ -19,9 +19,10 @@ enum class Code : int {
   kInvalidInput,   // source/destination data is corrupt or unsupported (exit 3)
   kNotFound,       // a required file/object does not exist (exit 3 when it is input)
   kIo,             // local I/O, network or remote-storage failure (exit 4)
-  kConflict,       // another import holds the destination, idempotency key differs (exit 5)
+  kConflict,       // another import holds the destination (lease) or a newer generation (exit 5)
   kTimeout,        // gave up waiting (status/pgdata marker, notification) (exit 6)
   kSourceChanged,  // the source changed during or since planning (exit 7)
+  kTimelineTaken,  // the destination timeline belongs to another import or is not an import (exit 8)
   kInternal,       // a bug: an invariant of our own code was broken (exit 70)
 };
 
@@ -40,6 +41,7 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
   static Status Io(std::string m) { return {Code::kIo, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status TimelineTaken(std::string m) { return {Code::kTimelineTaken, std::move(m)}; }
   static Status Timeout(std::string m) { return {Code::kTimeout, std::move(m)}; }
   static Status SourceChanged(std::string m) { return {Code::kSourceChanged, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }

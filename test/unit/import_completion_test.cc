@@ -222,6 +222,27 @@ TEST_CASE("completion: success writes the status object and notifies") {
   CHECK(pub.StatusLocation(r.shard) == "mem://src/status/shard-0104");
 }
 
+TEST_CASE("completion: a rerun of a finished import leaves an identical status object untouched") {
+  NotifyTestServer srv({NotifyTestServer::Answer(200), NotifyTestServer::Answer(200)});
+  MemStorage src;
+  CapturingEvents ev;
+  CompletionPublisher pub(&src, true, FastNotify(srv.url(), milliseconds(30000)), ev);
+  const CompletionReport r = Report(Shard0104());
+  REQUIRE(pub.Finish(r, Status::OK()).ok());
+  REQUIRE(pub.Finish(r, Status::OK()).ok());
+  CHECK(src.puts == 1);                 // the second run found the same document
+  CHECK(srv.received().size() == 2);   // but notifies again (at-least-once)
+  auto sw = ev.Named("status_written");
+  REQUIRE(sw.size() == 2);
+  CHECK(sw[0]["unchanged"] == false);
+  CHECK(sw[1]["unchanged"] == true);
+  // Different content (e.g. an earlier error record) is rewritten.
+  src.objects["status/shard-0104"] = "{\"done\":false}\n";
+  REQUIRE(pub.Finish(r, Status::OK()).ok());
+  CHECK(src.puts == 2);
+  CHECK(src.objects["status/shard-0104"] == StatusObjectBody(r, std::nullopt));
+}
+
 TEST_CASE("completion: without --notify-url only the status object is written") {
   MemStorage src;
   CompletionPublisher pub(&src, true, std::nullopt, NullEvents());

@@ -140,6 +140,35 @@ TEST_CASE("a lease left by a dead process on this machine is taken over at once"
   CHECK_FALSE(LeaseHolderIsDeadHere(SelfLeaseRecord()));
 }
 
+TEST_CASE("RemoveStaleLease: only expired or dead-holder leases are removed") {
+  LeaseDir d;
+  const int64_t now = int64_t(std::time(nullptr));
+  auto r = RemoveStaleLease(*d.s, kObj);   // absent
+  REQUIRE(r.ok());
+  CHECK_FALSE(*r);
+  REQUIRE(d.s->Put(kObj, Foreign(now + 60).ToJson()).ok());   // live, foreign
+  r = RemoveStaleLease(*d.s, kObj);
+  REQUIRE(r.ok());
+  CHECK_FALSE(*r);
+  CHECK(d.s->Stat(kObj).ok());
+  {
+    auto live = Lease::Acquire(*d.s, "tenants/t/timelines/l2/pgdata2layers.lease", "k", NoThread());
+    REQUIRE(live.ok());
+    r = RemoveStaleLease(*d.s, "tenants/t/timelines/l2/pgdata2layers.lease");   // ours, alive
+    REQUIRE(r.ok());
+    CHECK_FALSE(*r);
+  }
+  REQUIRE(d.s->Put(kObj, "not json").ok());   // unreadable: left for a human
+  r = RemoveStaleLease(*d.s, kObj);
+  REQUIRE(r.ok());
+  CHECK_FALSE(*r);
+  REQUIRE(d.s->Put(kObj, Foreign(now - 5).ToJson()).ok());   // expired
+  r = RemoveStaleLease(*d.s, kObj);
+  REQUIRE(r.ok());
+  CHECK(*r);
+  CHECK(d.s->Stat(kObj).status().IsNotFound());
+}
+
 TEST_CASE("a malformed lease is a conflict telling to delete it") {
   LeaseDir d;
   REQUIRE(d.s->Put(kObj, "not json").ok());

@@ -130,7 +130,7 @@ TEST_CASE("ClassifyExistingIndex") {
   CHECK(*ClassifyExistingIndex(ti, "k", 7, where) == ExistingImport::kDoneSameKey);
   auto r = ClassifyExistingIndex(ti, "other", 1, where);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == Code::kConflict);
+  CHECK(r.status().code() == Code::kTimelineTaken);
   CHECK(r.status().message().find("\"k\"") != std::string::npos);
   CHECK(r.status().message().find("complete") != std::string::npos);
 
@@ -139,7 +139,7 @@ TEST_CASE("ClassifyExistingIndex") {
   CHECK(*ClassifyExistingIndex(ti, "k", 2, where) == ExistingImport::kInProgressSameKey);
   r = ClassifyExistingIndex(ti, "other", 1, where);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == Code::kConflict);
+  CHECK(r.status().code() == Code::kTimelineTaken);
   CHECK(r.status().message().find("in progress") != std::string::npos);
 
   ti.generation = 5;   // written in a higher generation than ours: ours would be shadowed
@@ -151,7 +151,7 @@ TEST_CASE("ClassifyExistingIndex") {
   ti.index.import_pgdata.reset();   // an ordinary timeline
   r = ClassifyExistingIndex(ti, "k", 9, where);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == Code::kConflict);
+  CHECK(r.status().code() == Code::kTimelineTaken);
   CHECK(r.status().message().find("not created by an import") != std::string::npos);
 }
 

@@ -72,6 +72,29 @@ TEST_CASE("plan strict: missing segments") {
     CHECK(st.code() == Code::kInvalidInput);
     CHECK(st.message() == d.Path("base/5/16384_fsm.1") + ": segment 0 of relation 16384 (fsm fork) is missing");
   }
+  {
+    // a stray segment is named, not the short segment 0 in front of it
+    Db5 d;
+    d.Blocks("base/5/16384", 14);
+    d.Blocks("base/5/16384.2", 1);
+    CHECK(PlanError(d).message() == d.Path("base/5/16384.2") + ": segment 1 of relation 16384 (main fork) is missing");
+  }
+  {
+    Db5 d;
+    d.Blocks("base/5/16384", 14);
+    d.Blocks("base/5/16384.40000", 1);
+    CHECK(PlanError(d).message().starts_with(d.Path("base/5/16384.40000") + ": segment number 40000 is out of range"));
+  }
+}
+
+TEST_CASE("plan strict: base/ missing or without a database") {
+  TempPgdata d(16);
+  d.Write("global/pg_control", ControlBytes(16));
+  d.File("global/pg_filenode.map", 524);
+  Status st = PlanError(d);
+  CHECK(st.code() == Code::kInvalidInput);
+  CHECK(st.message() == d.Path("base/") +
+                            ": missing or holds no database directory (every cluster has at least template1, base/1/)");
 }
 
 TEST_CASE("plan strict: a non-last segment must be exactly 1 GiB") {
