@@ -55,8 +55,14 @@ BOUND_KIB=$(( JOBS * per_job_kib + files * 100 / 1024 + FIXED_MIB * 1024 ))
 BOUND_MIB=$(( BOUND_KIB / 1024 ))
 log "bound: $JOBS jobs x $per_job_kib KiB + $files files x 100 B + $FIXED_MIB MiB fixed = $BOUND_MIB MiB"
 
-[ "$big" -le "$BOUND_KIB" ] ||
-  die "scale $BIG peak RSS $((big / 1024)) MiB is above the bound of $BOUND_MIB MiB"
+if [ "${P2L_BUILD_MODE:-release}" = asan ]; then
+  # ASan's shadow memory and quarantine add 100+ MiB whatever the data: the documented bound is for
+  # release builds. The growth check below still applies.
+  log "ASan+UBSan build (P2L_BUILD_MODE=asan): the absolute bound is not checked, only the growth"
+else
+  [ "$big" -le "$BOUND_KIB" ] ||
+    die "scale $BIG peak RSS $((big / 1024)) MiB is above the bound of $BOUND_MIB MiB"
+fi
 # big <= 1.3 * small + 8 MiB, in integers
 [ $((big * 10)) -le $((small * 13 + 8 * 1024 * 10)) ] ||
   die "peak RSS grows with the data: scale 1 $((small / 1024)) MiB, scale $BIG $((big / 1024)) MiB (more than 1.3x)"

@@ -14,12 +14,6 @@ using namespace p2l::toolstest;
 
 namespace {
 
-std::unique_ptr<Storage> OpenDir(const std::string& path) {
-  auto s = OpenStorage(path, StorageOptions{});
-  REQUIRE(s.ok());
-  return std::move(*s);
-}
-
 std::string Pages(uint32_t relnode, uint8_t fork, uint32_t n) {
   std::string s;
   for (uint32_t b = 0; b < n; b++) s += Page(relnode, fork, b);

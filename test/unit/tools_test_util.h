@@ -25,6 +25,7 @@
 #include "pg/controlfile.h"
 #include "util/coding.h"
 #include "util/ids.h"
+#include "storage/storage.h"
 #include "util/status.h"
 
 namespace p2l::toolstest {
@@ -68,6 +69,13 @@ inline uint64_t FileSize(const std::string& path) {
   struct stat st;
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return uint64_t(st.st_size);
+}
+
+// A local directory as a Storage (the tools read timelines through the Storage interface).
+inline std::unique_ptr<Storage> OpenDir(const std::string& path) {
+  auto s = OpenStorage(path, StorageOptions{});
+  REQUIRE(s.ok());
+  return std::move(*s);
 }
 
 inline TenantId Tenant() { return Id16::FromHex("3aa8fcc61f6d357410b7de754b1d9001").value(); }

@@ -18,12 +18,6 @@ using namespace p2l::toolstest;
 
 namespace {
 
-std::unique_ptr<Storage> OpenDir(const std::string& path) {
-  auto s = OpenStorage(path, StorageOptions{});
-  REQUIRE(s.ok());
-  return std::move(*s);
-}
-
 ObjectInfo Obj(std::string name) {
   ObjectInfo o;
   o.name = std::move(name);

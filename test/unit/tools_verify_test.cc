@@ -11,12 +11,6 @@ using namespace p2l::toolstest;
 
 namespace {
 
-std::unique_ptr<Storage> OpenDir(const std::string& path) {
-  auto s = OpenStorage(path, StorageOptions{});
-  REQUIRE(s.ok());
-  return std::move(*s);
-}
-
 VerifyOptions Opts() {
   VerifyOptions o;
   o.tenant = Tenant();
