@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resumable, idempotent imports (issue #5), local destination, real PostgreSQL 15 PGDATA (scale 1)
 # with a small --soft-size-limit (many jobs) and --checkpoint-every 2:
-#   - kill -9 the importer at P2L_RESUME_KILLS (10) moments of every phase (planning, mid-run,
+#   - kill -9 the importer at P2L_RESUME_KILLS (20) moments of every phase (planning, mid-run,
 #     at a checkpoint, after the last job) and rerun: after every kill the index lists only durable
 #     layers; every completed result is byte-identical to an uninterrupted run (index equal modulo
 #     timestamps); resumed runs show skipped jobs in their JSON events;
@@ -34,7 +34,7 @@ expect_exit() {
 
 # ---------------------------------------------------------------- reference + kills
 reference_run "$T/ref"
-kill_loop "$T/d" "${P2L_RESUME_KILLS:-10}" "$T/ref"
+kill_loop "$T/d" "${P2L_RESUME_KILLS:-20}" "$T/ref"
 log "$((DESTS)) destination(s) completed, all identical to the uninterrupted run; $SKIPPED_RUNS run(s) skipped jobs done earlier"
 [ "$SKIPPED_RUNS" -ge 1 ] || die "no resumed run reported skipped jobs"
 D=$LAST_DEST

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resumable, idempotent imports (issue #5), S3 destination (scripts/s3-server.sh, SigV4-verifying
 # s3rver), real PostgreSQL 15 PGDATA (scale 1), many small jobs:
-#   - kill -9 the importer at P2L_RESUME_KILLS (10) moments of every phase (planning, mid-run, at a
+#   - kill -9 the importer at P2L_RESUME_KILLS (20) moments of every phase (planning, mid-run, at a
 #     checkpoint, after the last job; resume_lib.sh) and rerun: after every kill the index lists
 #     only uploaded layers; every completed result is byte-identical to an uninterrupted run into a
 #     local destination (index equal modulo timestamps); resumed runs show skipped jobs;
@@ -26,7 +26,7 @@ unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_DEFAULT_REGION
 log "S3 server at $S3_ENDPOINT"
 
 reference_run "$T/ref"
-kill_loop s3://imports/d "${P2L_RESUME_KILLS:-10}" "$T/ref"
+kill_loop s3://imports/d "${P2L_RESUME_KILLS:-20}" "$T/ref"
 log "$DESTS destination(s) completed, all identical to the uninterrupted local run; $SKIPPED_RUNS run(s) skipped jobs done earlier"
 [ "$SKIPPED_RUNS" -ge 1 ] || die "no resumed run reported skipped jobs"
 D=$LAST_DEST
