@@ -8,21 +8,19 @@
 #include "cmd/commands.h"
 #include "cmd/tools_flags.h"
 #include "tools/export.h"
-#include "tools/timeline_reader.h"
 #include "util/events.h"
 
 namespace p2l::cmd {
 
 namespace {
 struct ExportFlags {
-  std::string dest, dest_pos, out, out_pos, tenant, timeline;
+  TimelineFlags timeline;
+  std::string out, out_pos;
   std::optional<uint32_t> shard_count;
   bool no_sync = false;
-  ToolStorageFlags storage;
 };
 
 Status Run(const ExportFlags& f, const GlobalOptions& g, int* exit_code) {
-  P2L_ASSIGN_OR_RETURN(std::string dest_url, PickDest(f.dest, f.dest_pos));
   if (!f.out.empty() && !f.out_pos.empty() && f.out != f.out_pos) {
     return Status::Usage("give the output directory once: --out or the positional OUT");
   }
@@ -31,10 +29,10 @@ Status Run(const ExportFlags& f, const GlobalOptions& g, int* exit_code) {
   if (o.out_dir.empty()) return Status::Usage("--out (or OUT) is required");
   o.shard_count = f.shard_count;
   o.sync = !f.no_sync;
-  P2L_ASSIGN_OR_RETURN(StorageOptions so, ToStorageOptions(f.storage));
-  P2L_ASSIGN_OR_RETURN(auto dest, OpenStorage(dest_url, so));
-  P2L_RETURN_IF_ERROR(ResolveTimeline(*dest, f.tenant, f.timeline, &o.tenant, &o.timeline));
-  P2L_ASSIGN_OR_RETURN(ExportReport r, Export(*dest, o, StdoutEvents(g.json)));
+  P2L_ASSIGN_OR_RETURN(OpenedTimeline t, OpenTimeline(f.timeline));
+  o.tenant = t.tenant;
+  o.timeline = t.timeline;
+  P2L_ASSIGN_OR_RETURN(ExportReport r, Export(*t.dest, o, StdoutEvents(g.json)));
   if (!g.json) {
     std::printf("export: %llu keys from %llu layers (%s) -> %llu files, %llu bytes in %s\n",
                 (unsigned long long)r.keys, (unsigned long long)r.layers,
@@ -65,15 +63,11 @@ void RegisterExport(CLI::App& app, GlobalOptions& g, int* exit_code) {
       "Rebuild PostgreSQL files (relation segments incl. tablespaces, pg_filenode.map, pg_control, SLRU "
       "segments, pg_twophase files) from the layers of all shards of an imported timeline into an existing "
       "directory, typically a copy of the original PGDATA without those files.");
-  sub->add_option("DEST", f->dest_pos, "Same as --dest");
+  AddTimelineFlags(sub, f->timeline);
   sub->add_option("OUT", f->out_pos, "Same as --out");
-  sub->add_option("--dest", f->dest, "Pageserver remote storage root: local path, s3://... or az://...");
   sub->add_option("--out", f->out, "Existing local directory to write the files into");
-  sub->add_option("--tenant-id", f->tenant, "Tenant id (default: the only tenant in DEST)");
-  sub->add_option("--timeline-id", f->timeline, "Timeline id (default: the tenant's only timeline)");
   sub->add_option("--shard-count", f->shard_count, "The shard set to read when DEST holds several");
   sub->add_flag("--no-sync", f->no_sync, "Do not sync the file system at the end");
-  AddToolStorageFlags(sub, f->storage);
   AddCommonFlags(sub, g);
   sub->callback([f, &g, exit_code] {
     Status st = ApplyCommonFlags(g);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cmd/commands.h"
+#include "cmd/tools_flags.h"
 #include "import/import.h"
 #include "import/pgdata_marker.h"
 #include "import/source_options.h"
@@ -30,8 +31,8 @@ struct ImportFlags {
   bool restart = false, allow_unclean = false, ignore_checksums = false;
   std::string wait_for_pgdata;
   CLI::Option* wait_opt = nullptr;
-  std::string endpoint, region, tmp_dir;
-  int s3_concurrency = 16, max_retries = 8;
+  std::string tmp_dir;
+  ToolStorageFlags storage;
   CompletionFlags completion;
 };
 
@@ -80,12 +81,7 @@ Result<ImportOptions> ToOptions(const ImportFlags& f) {
       o.wait_for_pgdata_seconds = s;
     }
   }
-  o.storage.endpoint = f.endpoint;
-  o.storage.region = f.region;
-  if (f.s3_concurrency < 1 || f.s3_concurrency > 1024) return Status::Usage("--s3-concurrency must be 1..1024");
-  o.storage.concurrency = f.s3_concurrency;
-  if (f.max_retries < 0 || f.max_retries > 100) return Status::Usage("--max-retries must be 0..100");
-  o.storage.max_retries = f.max_retries;
+  P2L_ASSIGN_OR_RETURN(o.storage, ToStorageOptions(f.storage));
   P2L_ASSIGN_OR_RETURN(o.storage.max_bandwidth, ParseByteSize(f.max_bandwidth, "--max-bandwidth"));
   o.storage.tmp_dir = f.tmp_dir;
   o.completion = f.completion;
@@ -133,16 +129,12 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
                                 "Wait until <source>/status/pgdata says {\"done\": true} (timeout, default 1h: "
                                 "e.g. 30s, 10m, 2h)")
                     ->expected(0, 1);
-  sub->add_option("--endpoint", f->endpoint, "S3/Azure endpoint URL (e.g. http://127.0.0.1:9000)");
-  sub->add_option("--region", f->region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
-  sub->add_option("--s3-concurrency", f->s3_concurrency, "Concurrent requests per remote storage")
-      ->capture_default_str();
+  AddToolStorageFlags(sub, f->storage);
   sub->add_option("--max-bandwidth", f->max_bandwidth, "Bytes per second per remote storage (0 = unlimited)");
-  sub->add_option("--max-retries", f->max_retries, "Retries of transient remote failures")->capture_default_str();
   sub->add_option("--tmp-dir", f->tmp_dir, "Where layers for remote destinations are staged (default TMPDIR)");
   sub->add_option("--status-dest", f->completion.status_dest,
                   "Where the per-shard status object status/shard-NNCC is written (default: the source "
-                  "location; needed when the source is read-only)");
+                  "location when remote or in import-bucket layout; none for a plain local PGDATA)");
   sub->add_option("--notify-url", f->completion.notify_url,
                   "POST a JSON completion notification to this http(s) URL, retried until 2xx "
                   "(bearer token from PGDATA2LAYERS_NOTIFY_TOKEN)");

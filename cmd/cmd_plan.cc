@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cmd/commands.h"
+#include "cmd/tools_flags.h"
 #include "import/plan.h"
 #include "import/progress.h"
 #include "index/index_part.h"
@@ -30,8 +31,7 @@ struct PlanFlags {
   bool show_tasks = false;
   bool all_shards = false;
   uint32_t generation = 1;
-  std::string endpoint;
-  std::string region;
+  ToolStorageFlags storage;
 };
 
 
@@ -177,9 +177,7 @@ Status RunPlan(const PlanFlags& f, const GlobalOptions& g) {
   P2L_ASSIGN_OR_RETURN(opts.soft_size_limit, ParseByteSize(f.soft_size_limit, "--soft-size-limit"));
   opts.allow_unclean_shutdown = f.allow_unclean_shutdown;
 
-  StorageOptions so;
-  so.endpoint = f.endpoint;
-  so.region = f.region;
+  P2L_ASSIGN_OR_RETURN(StorageOptions so, ToStorageOptions(f.storage));
   P2L_ASSIGN_OR_RETURN(std::unique_ptr<Storage> source, OpenSource(f.source, so));
   const uint32_t first = f.all_shards ? 0 : f.shard_number;
   const uint32_t last = f.all_shards ? f.shard_count - 1 : f.shard_number;
@@ -232,8 +230,7 @@ void RegisterPlan(CLI::App& app, GlobalOptions& g, int* exit_code) {
                 "Plan every shard 0..count-1 (one plan each, then the estimated bytes per shard)");
   sub->add_option("--generation", f->generation, "Generation whose layer file names to show (layer_file)")
       ->capture_default_str();
-  sub->add_option("--endpoint", f->endpoint, "S3/Azure endpoint URL (default: AWS_ENDPOINT_URL or the public service)");
-  sub->add_option("--region", f->region, "S3 region (default: AWS_REGION or us-east-1)");
+  AddToolStorageFlags(sub, f->storage);
   AddCommonFlags(sub, g);
   sub->callback([f, &g, exit_code]() {
     Status st = RunPlan(*f, g);

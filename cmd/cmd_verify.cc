@@ -8,7 +8,6 @@
 #include "cmd/commands.h"
 #include "cmd/tools_flags.h"
 #include "import/source_options.h"
-#include "tools/timeline_reader.h"
 #include "tools/verify.h"
 #include "util/events.h"
 
@@ -16,19 +15,18 @@ namespace p2l::cmd {
 
 namespace {
 struct VerifyFlags {
-  std::string dest, dest_pos, tenant, timeline, source, keys_out;
+  TimelineFlags timeline;
+  std::string source, keys_out;
   std::optional<uint32_t> shard_count, shard_number, stripe_size;
   bool allow_unclean = false;
   size_t max_diffs = 20;
-  ToolStorageFlags storage;
 };
 
 Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
-  P2L_ASSIGN_OR_RETURN(std::string dest_url, PickDest(f.dest, f.dest_pos));
-  P2L_ASSIGN_OR_RETURN(StorageOptions so, ToStorageOptions(f.storage));
-  P2L_ASSIGN_OR_RETURN(auto dest, OpenStorage(dest_url, so));
+  P2L_ASSIGN_OR_RETURN(OpenedTimeline t, OpenTimeline(f.timeline));
   VerifyOptions o;
-  P2L_RETURN_IF_ERROR(ResolveTimeline(*dest, f.tenant, f.timeline, &o.tenant, &o.timeline));
+  o.tenant = t.tenant;
+  o.timeline = t.timeline;
   o.shard_count = f.shard_count;
   o.shard_number = f.shard_number;
   o.stripe_size = f.stripe_size;
@@ -37,11 +35,11 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
   o.keys_out = f.keys_out;
   std::unique_ptr<Storage> source;
   if (!f.source.empty()) {
-    P2L_ASSIGN_OR_RETURN(source, OpenSource(f.source, so));
+    P2L_ASSIGN_OR_RETURN(source, OpenSource(f.source, t.storage));
     o.source = source.get();
   }
   EventSink& events = StdoutEvents(g.json);
-  P2L_ASSIGN_OR_RETURN(VerifyReport r, Verify(*dest, o, events));
+  P2L_ASSIGN_OR_RETURN(VerifyReport r, Verify(*t.dest, o, events));
   uint64_t layers = 0, keys = 0, diffs = 0;
   for (const auto& s : r.shards) {
     layers += s.layers;
@@ -89,10 +87,7 @@ void RegisterVerify(CLI::App& app, GlobalOptions& g, int* exit_code) {
       "Check an imported timeline: index_part.json of every shard (import Done), every layer object (size, "
       "summary vs name, key order and range, LSN, shard placement), and with --source that the layers hold "
       "exactly the keys and bytes the PGDATA implies. Exit 0 when all is well, 3 with a report otherwise.");
-  sub->add_option("DEST", f->dest_pos, "Same as --dest");
-  sub->add_option("--dest", f->dest, "Pageserver remote storage root: local path, s3://... or az://...");
-  sub->add_option("--tenant-id", f->tenant, "Tenant id (default: the only tenant in DEST)");
-  sub->add_option("--timeline-id", f->timeline, "Timeline id (default: the tenant's only timeline)");
+  AddTimelineFlags(sub, f->timeline);
   sub->add_option("--shard-count", f->shard_count, "Only shards of this count (default: every shard found)");
   sub->add_option("--shard-number", f->shard_number, "Only this shard (needs --shard-count)");
   sub->add_option("--stripe-size", f->stripe_size,
@@ -102,7 +97,6 @@ void RegisterVerify(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--max-diffs", f->max_diffs, "Differences with the source listed per shard (all are counted)")
       ->capture_default_str();
   sub->add_option("--keys-out", f->keys_out, "Write every key found as '<key hex> <shard NNCC>' lines to this file");
-  AddToolStorageFlags(sub, f->storage);
   AddCommonFlags(sub, g);
   sub->callback([f, &g, exit_code] {
     Status st = ApplyCommonFlags(g);

@@ -1,12 +1,15 @@
-// Flags shared by the read-side subcommands (inspect, verify, export): remote storage access and
-// where the destination is. Flag parsing only.
+// Flags shared by several subcommands: remote storage access (every subcommand that reads or
+// writes S3/Azure) and which imported timeline to read (verify, export, status). Flag parsing only.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 
 #include "storage/storage.h"
+#include "tools/timeline_reader.h"
+#include "util/ids.h"
 #include "util/status.h"
 
 namespace p2l::cmd {
@@ -17,8 +20,11 @@ struct ToolStorageFlags {
   int concurrency = 16;
 };
 
+// --endpoint, --region, --s3-concurrency, --max-retries.
 inline void AddToolStorageFlags(CLI::App* sub, ToolStorageFlags& f) {
-  sub->add_option("--endpoint", f.endpoint, "S3/Azure endpoint URL (e.g. http://127.0.0.1:9000)");
+  sub->add_option("--endpoint", f.endpoint,
+                  "S3/Azure endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the public service; "
+                  "e.g. http://127.0.0.1:9000)");
   sub->add_option("--region", f.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
   sub->add_option("--s3-concurrency", f.concurrency, "Concurrent requests per remote storage")
       ->capture_default_str();
@@ -43,6 +49,40 @@ inline Result<std::string> PickDest(const std::string& flag, const std::string& 
   }
   if (flag.empty() && positional.empty()) return Status::Usage("--dest (or DEST) is required");
   return flag.empty() ? positional : flag;
+}
+
+// Which imported timeline to read: DEST (or --dest), --tenant-id, --timeline-id, and the remote
+// storage flags.
+struct TimelineFlags {
+  std::string dest, dest_pos, tenant, timeline;
+  ToolStorageFlags storage;
+};
+
+// Adds the positional DEST (first positional: add other positionals after this call), --dest,
+// --tenant-id, --timeline-id and the remote storage flags.
+inline void AddTimelineFlags(CLI::App* sub, TimelineFlags& f) {
+  sub->add_option("DEST", f.dest_pos, "Same as --dest");
+  sub->add_option("--dest", f.dest, "Pageserver remote storage root: local path, s3://... or az://...");
+  sub->add_option("--tenant-id", f.tenant, "Tenant id, 32 hex digits (default: the only tenant in DEST)");
+  sub->add_option("--timeline-id", f.timeline, "Timeline id, 32 hex digits (default: the tenant's only timeline)");
+  AddToolStorageFlags(sub, f.storage);
+}
+
+// The opened destination and the timeline TimelineFlags name (ResolveTimeline fills in defaults).
+struct OpenedTimeline {
+  StorageOptions storage;
+  std::unique_ptr<Storage> dest;
+  TenantId tenant;
+  TimelineId timeline;
+};
+
+inline Result<OpenedTimeline> OpenTimeline(const TimelineFlags& f) {
+  OpenedTimeline t;
+  P2L_ASSIGN_OR_RETURN(std::string url, PickDest(f.dest, f.dest_pos));
+  P2L_ASSIGN_OR_RETURN(t.storage, ToStorageOptions(f.storage));
+  P2L_ASSIGN_OR_RETURN(t.dest, OpenStorage(url, t.storage));
+  P2L_RETURN_IF_ERROR(ResolveTimeline(*t.dest, f.tenant, f.timeline, &t.tenant, &t.timeline));
+  return t;
 }
 
 }  // namespace p2l::cmd

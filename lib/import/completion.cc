@@ -129,6 +129,14 @@ Result<std::unique_ptr<CompletionPublisher>> CompletionPublisher::Open(
     return std::make_unique<CompletionPublisher>(dest, false, std::move(notify), events, std::move(owned));
   }
   if (source == nullptr) return Status::Internal("CompletionPublisher::Open: no source storage");
+  // The default is Neon's protocol: status/ beside pgdata/ in the import bucket. A plain local
+  // PGDATA directory (global/pg_control at its top) is not such a location: writing there would
+  // change the cluster's own directory, so no status object unless --status-dest asks for one.
+  if (source->IsLocal() && source->Stat("global/pg_control").ok()) {
+    LogInfo("{} is a plain PGDATA directory: no status object is written into it (pass --status-dest URL "
+            "to write one elsewhere)", source->Url());
+    return std::make_unique<CompletionPublisher>(nullptr, false, std::move(notify), events);
+  }
   return std::make_unique<CompletionPublisher>(source, true, std::move(notify), events);
 }
 
@@ -146,7 +154,7 @@ std::string CompletionPublisher::StatusLocation(const ShardIdentity& shard) cons
 }
 
 Status CompletionPublisher::WriteStatus(const CompletionReport& r, const std::optional<std::string>& error) {
-  if (status_dest_ == nullptr) return Status::Internal("CompletionPublisher: no status destination");
+  if (status_dest_ == nullptr) return Status::OK();   // none for a plain local PGDATA (Open)
   const std::string name = StatusObjectName(r.shard);
   const std::string body = StatusObjectBody(r, error);
   // A rerun of a finished import finds the same document: it is left untouched (no new mtime/ETag).

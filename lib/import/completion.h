@@ -2,8 +2,10 @@
 // not, it is published through
 //   1. a per-shard status object "status/shard-<NNCC>" (NNCC = ShardIdentity::IndexString(),
 //      "0000" unsharded) under the status destination: --status-dest URL, by default the source
-//      location itself (the only place of the source we ever write to is this "status/" prefix);
-//      written with Storage::Put (atomic replace);
+//      location itself (the only place of the source we ever write to is this "status/" prefix)
+//      — except a plain local PGDATA directory (global/pg_control at its top), which is never
+//      written to: without --status-dest it gets no status object; written with Storage::Put
+//      (atomic replace);
 //   2. optionally, a JSON POST to --notify-url (import/notify.h: retries until 2xx or
 //      --notify-timeout).
 //
@@ -74,7 +76,7 @@ std::string NotificationBody(const CompletionReport& r, const std::optional<std:
 
 // The completion flags of `import`, as given on the command line.
 struct CompletionFlags {
-  std::string status_dest;            // --status-dest URL; empty = the source location
+  std::string status_dest;            // --status-dest URL; empty = the source location (none for a plain local PGDATA)
   std::string notify_url;             // --notify-url URL; empty = no notification
   std::string notify_timeout = "10m"; // --notify-timeout (30s, 10m, 2h, ...)
 };

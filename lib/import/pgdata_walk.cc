@@ -2,6 +2,7 @@
 #include "import/pgdata_walk.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <tuple>
@@ -100,6 +101,7 @@ class Walker {
       }
     }
     P2L_RETURN_IF_ERROR(WalkTwoPhase());
+    P2L_RETURN_IF_ERROR(WarnNotImported());
     return std::move(out_);
   }
 
@@ -113,33 +115,7 @@ class Walker {
     for (const ObjectInfo& obj : l.objects) {
       Warn(fmt::format("{}: unexpected file in base/, skipped", s_.Describe(obj.name)));
     }
-    for (const std::string& p : l.prefixes) {
-      std::string_view name = BaseName(p);
-      uint32_t oid = 0;
-      switch (ClassifyDecimal(name, &oid)) {
-        case Decimal::kNotNumber:
-          if (name != "pgsql_tmp") {
-            Warn(fmt::format("{}: not a database directory (name is not an OID), skipped", s_.Describe(p)));
-          }
-          continue;
-        case Decimal::kNonCanonical:
-          return Status::InvalidInput(fmt::format(
-              "{}: non-canonical database directory name (PostgreSQL would name it \"{}\")", s_.Describe(p), oid));
-        case Decimal::kOutOfRange:
-          return Status::InvalidInput(fmt::format("{}: database OID out of range", s_.Describe(p)));
-        case Decimal::kCanonical:
-          break;
-      }
-      if (oid == 0) {
-        return Status::InvalidInput(fmt::format("{}: database OID 0 is invalid", s_.Describe(p)));
-      }
-      DatabaseDir db;
-      db.spcnode = kDefaultTablespaceOid;
-      db.dbnode = oid;
-      db.dir = p;
-      P2L_RETURN_IF_ERROR(WalkDatabaseDir(&db, /*relmap_required=*/true, /*global_dir=*/false));
-      out_.databases.push_back(std::move(db));
-    }
+    P2L_RETURN_IF_ERROR(WalkDatabaseDirs(l.prefixes, kDefaultTablespaceOid, /*in_tablespace=*/false));
     if (out_.databases.empty()) {
       // initdb creates template1 (base/1/) and no cluster can lose its last database.
       return Status::InvalidInput(fmt::format(
@@ -224,31 +200,17 @@ class Walker {
     }
     const std::string version_dir = fmt::format("PG_{}_{}", o_.pg_major, o_.catalog_version);
     for (const std::string& p : l.prefixes) {
-      std::string_view name = BaseName(p);
-      uint32_t spc = 0;
-      switch (ClassifyDecimal(name, &spc)) {
-        case Decimal::kNotNumber:
-          Warn(fmt::format("{}: not a tablespace (name is not an OID), skipped", s_.Describe(p)));
-          continue;
-        case Decimal::kNonCanonical:
-          return Status::InvalidInput(fmt::format(
-              "{}: non-canonical tablespace directory name (PostgreSQL would name it \"{}\")", s_.Describe(p), spc));
-        case Decimal::kOutOfRange:
-          return Status::InvalidInput(fmt::format("{}: tablespace OID out of range", s_.Describe(p)));
-        case Decimal::kCanonical:
-          break;
-      }
+      P2L_ASSIGN_OR_RETURN(std::optional<uint32_t> spc, DirOid(p, /*database=*/false));
+      if (!spc) continue;
       P2L_ASSIGN_OR_RETURN(Listing vl, s_.List(p));
-      for (const ObjectInfo& obj : vl.objects) {
-        Warn(fmt::format("{}: unexpected file in a tablespace directory, skipped", s_.Describe(obj.name)));
-      }
+      WarnUnexpectedTablespaceFiles(vl);
       for (const std::string& vp : vl.prefixes) {
         if (BaseName(vp) != version_dir) {
           Warn(fmt::format("{}: not the tablespace directory of this cluster ({}), ignored", s_.Describe(vp),
                            version_dir));
           continue;
         }
-        P2L_RETURN_IF_ERROR(WalkTablespaceVersionDir(spc, vp));
+        P2L_RETURN_IF_ERROR(WalkTablespaceVersionDir(*spc, vp));
       }
     }
     return Status::OK();
@@ -256,39 +218,64 @@ class Walker {
 
   Status WalkTablespaceVersionDir(uint32_t spc, const std::string& vdir) {
     P2L_ASSIGN_OR_RETURN(Listing l, s_.List(vdir));
+    WarnUnexpectedTablespaceFiles(l);
+    return WalkDatabaseDirs(l.prefixes, spc, /*in_tablespace=*/true);
+  }
+
+  void WarnUnexpectedTablespaceFiles(const Listing& l) {
     for (const ObjectInfo& obj : l.objects) {
       Warn(fmt::format("{}: unexpected file in a tablespace directory, skipped", s_.Describe(obj.name)));
     }
-    for (const std::string& p : l.prefixes) {
-      std::string_view name = BaseName(p);
-      uint32_t oid = 0;
-      switch (ClassifyDecimal(name, &oid)) {
-        case Decimal::kNotNumber:
-          if (name != "pgsql_tmp") {
-            Warn(fmt::format("{}: not a database directory (name is not an OID), skipped", s_.Describe(p)));
-          }
-          continue;
-        case Decimal::kNonCanonical:
-          return Status::InvalidInput(fmt::format(
-              "{}: non-canonical database directory name (PostgreSQL would name it \"{}\")", s_.Describe(p), oid));
-        case Decimal::kOutOfRange:
-          return Status::InvalidInput(fmt::format("{}: database OID out of range", s_.Describe(p)));
-        case Decimal::kCanonical:
-          break;
-      }
-      if (oid == 0) {
-        return Status::InvalidInput(fmt::format("{}: database OID 0 is invalid", s_.Describe(p)));
-      }
+  }
+
+  // The OID named by the directory `p`: a database directory (in base/ or a tablespace version
+  // directory) when `database`, else a tablespace (in pg_tblspc/). nullopt when the entry is
+  // skipped: a name that is not a number (with a warning; "pgsql_tmp" silently among database
+  // directories). Non-canonical and out-of-range numbers are errors, and database OID 0.
+  Result<std::optional<uint32_t>> DirOid(const std::string& p, bool database) {
+    const std::string_view what = database ? "database" : "tablespace";
+    std::string_view name = BaseName(p);
+    uint32_t oid = 0;
+    switch (ClassifyDecimal(name, &oid)) {
+      case Decimal::kNotNumber:
+        if (!database || name != "pgsql_tmp") {
+          Warn(fmt::format("{}: not {} (name is not an OID), skipped", s_.Describe(p),
+                           database ? "a database directory" : "a tablespace"));
+        }
+        return std::optional<uint32_t>();
+      case Decimal::kNonCanonical:
+        return Status::InvalidInput(fmt::format(
+            "{}: non-canonical {} directory name (PostgreSQL would name it \"{}\")", s_.Describe(p), what, oid));
+      case Decimal::kOutOfRange:
+        return Status::InvalidInput(fmt::format("{}: {} OID out of range", s_.Describe(p), what));
+      case Decimal::kCanonical:
+        break;
+    }
+    if (database && oid == 0) {
+      return Status::InvalidInput(fmt::format("{}: database OID 0 is invalid", s_.Describe(p)));
+    }
+    return std::optional<uint32_t>(oid);
+  }
+
+  // The database directories `prefixes` of base/ (spc 1663) or of the version directory of
+  // tablespace `spc`. In a tablespace the relation map is optional, a directory with nothing to
+  // import is skipped (S3 has no empty directories) and `spc` must be a valid user tablespace.
+  Status WalkDatabaseDirs(const std::vector<std::string>& prefixes, uint32_t spc, bool in_tablespace) {
+    for (const std::string& p : prefixes) {
+      P2L_ASSIGN_OR_RETURN(std::optional<uint32_t> oid, DirOid(p, /*database=*/true));
+      if (!oid) continue;
       DatabaseDir db;
       db.spcnode = spc;
-      db.dbnode = oid;
+      db.dbnode = *oid;
       db.dir = p;
-      P2L_RETURN_IF_ERROR(WalkDatabaseDir(&db, /*relmap_required=*/false, /*global_dir=*/false));
-      if (!db.relmap && db.segments.empty()) continue;  // nothing to import (S3 has no empty dirs)
-      if (spc == 0 || spc == kDefaultTablespaceOid || spc == kGlobalTablespaceOid) {
-        return Status::InvalidInput(fmt::format("{}: {} is not a valid user tablespace OID", s_.Describe(p), spc));
+      P2L_RETURN_IF_ERROR(WalkDatabaseDir(&db, /*relmap_required=*/!in_tablespace, /*global_dir=*/false));
+      if (in_tablespace) {
+        if (!db.relmap && db.segments.empty()) continue;
+        if (spc == 0 || spc == kDefaultTablespaceOid || spc == kGlobalTablespaceOid) {
+          return Status::InvalidInput(fmt::format("{}: {} is not a valid user tablespace OID", s_.Describe(p), spc));
+        }
+        P2L_RETURN_IF_ERROR(CheckSpcnode(spc, s_.Describe(p)));
       }
-      P2L_RETURN_IF_ERROR(CheckSpcnode(spc, s_.Describe(p)));
       out_.databases.push_back(std::move(db));
     }
     return Status::OK();
@@ -365,6 +352,62 @@ class Walker {
     std::sort(out_.twophase.begin(), out_.twophase.end(),
               [](const TwoPhaseFile& a, const TwoPhaseFile& b) { return a.xid < b.xid; });
     return Status::OK();
+  }
+
+  // One warning per directory whose contents Neon's key space has no key for, when it holds
+  // anything (docs/import-contents.md "Dropped with a warning").
+  Status WarnNotImported() {
+    P2L_ASSIGN_OR_RETURN(Listing slots, s_.List(o_.prefix + "pg_replslot/"));
+    if (size_t n = slots.prefixes.size() + slots.objects.size(); n > 0) {
+      Warn(fmt::format("{}: {} {} not imported (the pageserver keeps no replication slots); recreate them after "
+                       "attaching",
+                       s_.Describe(o_.prefix + "pg_replslot/"), Count(n, "replication slot"), n == 1 ? "is" : "are"));
+    }
+    P2L_ASSIGN_OR_RETURN(Listing cts, s_.List(o_.prefix + "pg_commit_ts/"));
+    if (size_t n = cts.prefixes.size() + cts.objects.size(); n > 0) {
+      Warn(fmt::format("{}: {} {} not imported (Neon's key space has no key for commit timestamps); "
+                       "pg_xact_commit_timestamp() returns NULL for transactions committed before the import",
+                       s_.Describe(o_.prefix + "pg_commit_ts/"), Count(n, "commit timestamp segment"),
+                       n == 1 ? "is" : "are"));
+    }
+    return WarnLogicalNotImported();
+  }
+
+  // pg_logical/: replorigin_checkpoint (magic, 16 bytes per replication origin, CRC: 8 bytes
+  // when there is none, as PostgreSQL writes at every checkpoint), snapshots/, mappings/.
+  Status WarnLogicalNotImported() {
+    const std::string dir = o_.prefix + "pg_logical/";
+    P2L_ASSIGN_OR_RETURN(Listing l, s_.List(dir));
+    std::vector<std::string> parts;
+    size_t other = l.prefixes.size();
+    for (const ObjectInfo& obj : l.objects) {
+      if (BaseName(obj.name) == "replorigin_checkpoint" && obj.size >= 8) {
+        if (uint64_t origins = (obj.size - 8) / 16; origins > 0) parts.push_back(Count(origins, "replication origin"));
+      } else {
+        other++;
+      }
+    }
+    for (std::string_view sub : {"snapshots", "mappings"}) {
+      const std::string subdir = dir + std::string(sub) + "/";
+      if (std::find(l.prefixes.begin(), l.prefixes.end(), subdir) == l.prefixes.end()) continue;
+      other--;
+      P2L_ASSIGN_OR_RETURN(Listing sl, s_.List(subdir));
+      if (size_t n = sl.prefixes.size() + sl.objects.size(); n > 0) {
+        parts.push_back(Count(n, sub == "snapshots" ? "logical decoding snapshot" : "logical rewrite mapping"));
+      }
+    }
+    if (other > 0) parts.push_back(Count(other, "other entry"));
+    if (parts.empty()) return Status::OK();
+    Warn(fmt::format("{}: logical replication state ({}) is not imported (Neon's import writes no replication origin "
+                     "or logical replication keys); recreate replication origins and subscriptions after attaching",
+                     s_.Describe(dir), fmt::join(parts, ", ")));
+    return Status::OK();
+  }
+
+  static std::string Count(uint64_t n, std::string_view noun) {
+    if (n == 1) return fmt::format("1 {}", noun);
+    if (noun.ends_with("entry")) return fmt::format("{} {}ies", n, noun.substr(0, noun.size() - 1));
+    return fmt::format("{} {}s", n, noun);
   }
 
   Storage& s_;

@@ -42,6 +42,10 @@
 //   14-16, 16 for PG 17); other names: warning, skipped. xid 0 is an error. A file larger than an
 //   image layer value can hold (kMaxBlobLen) is an error.
 // Sub-directories of SLRU and pg_twophase directories: warning, skipped.
+// Not imported, but one warning each when not empty (Neon's key space has no key for them; Neon
+//   drops them silently): pg_replslot/ (counts entries = slots), pg_commit_ts/ (entries),
+//   pg_logical/ (replication origins = (size of replorigin_checkpoint - 8) / 16, entries of
+//   snapshots/ and mappings/, other entries). docs/import-contents.md "Dropped with a warning".
 #pragma once
 
 #include <cstdint>

@@ -15,6 +15,7 @@ StorageOptions SourceStorageOptions(StorageOptions base) {
       base.follow_symlinks_in.push_back(d);
     }
   }
+  base.reuse_read_dirs = true;
   return base;
 }
 

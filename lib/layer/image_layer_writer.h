@@ -19,6 +19,10 @@ struct ImageLayerWriterOptions {
   int zstd_level = 1;
   size_t buffer_size = 1 << 20;  // write-behind buffer for the value area
   bool sync = true;              // fsync in Finish() (tests may turn it off)
+  // Ask the kernel to start writing the file back every 8 MiB (sync_file_range WRITE, a hint) so
+  // that the disk works while values are still being added and a later fsync is short. On with
+  // `sync`; set it too when the caller fsyncs the file itself.
+  bool start_writeback = false;
 };
 
 class ImageLayerWriter {

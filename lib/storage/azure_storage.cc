@@ -1,43 +1,32 @@
 #include "storage/azure_storage.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <charconv>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <set>
-#include <thread>
 #include <vector>
 
 #include "storage/azure_xml.h"
 #include "storage/backends.h"
+#include "util/parallel.h"
+#include "util/parse_number.h"
 
 namespace p2l {
 
 namespace {
 
-constexpr uint64_t kMaxListPages = 1000000;
 constexpr uint64_t kMaxBlocks = 50000;                 // blocks per blob
 constexpr uint64_t kMaxBlockSize = 4000ull << 20;      // per Put Block (API 2019-12-12+)
 constexpr uint64_t kMaxPutBlobSize = 5000ull << 20;    // per Put Blob (API 2019-12-12+)
 constexpr uint64_t kDefaultBlockSize = 16ull << 20;
 constexpr uint64_t kMinBlockSize = 1024;               // PGDATA2LAYERS_AZURE_BLOCK_SIZE lower bound
 
-bool Is2xx(long s) { return s >= 200 && s < 300; }
-
-bool ParseU64(std::string_view s, uint64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && p == s.data() + s.size();
-}
+using http::Is2xx;
 
 // Printable form of user-given text for messages.
 std::string Printable(std::string_view s) {
@@ -342,26 +331,21 @@ Result<std::unique_ptr<Storage>> OpenAzureStorage(std::string_view url, const St
 
 // ---------------------------------------------------------------------------------------- requests
 
-AzureStorage::AzureStorage(AzureConfig cfg, const StorageOptions& opts) : cfg_(std::move(cfg)), opts_(opts) {
-  root_ = cfg_.prefix.empty() ? "" : cfg_.prefix + "/";
+AzureStorage::AzureStorage(AzureConfig cfg, const StorageOptions& opts)
+    : ObjectStore(cfg.shown, cfg.prefix, opts, ObjectStoreWords{"az", "blob prefixes", "a NextMarker"}),
+      cfg_(std::move(cfg)) {
   if (cfg_.block_size != 0) opts_.multipart_threshold = opts_.part_size = cfg_.block_size;
   const size_t host_start = cfg_.endpoint.find("://") + 3;
   const size_t path_start = cfg_.endpoint.find('/', host_start);
   origin_ = cfg_.endpoint.substr(0, path_start);
   endpoint_path_ = path_start == std::string::npos ? "" : cfg_.endpoint.substr(path_start);
-  http::HttpClientOptions ho;
-  ho.concurrency = std::max(1, opts.concurrency);
-  ho.max_bandwidth = opts.max_bandwidth;
-  ho.timeout_seconds = opts.timeout_seconds > 0 ? opts.timeout_seconds : 60;
-  ho.retry.max_retries = std::max(0, opts.max_retries);
-  client_ = std::make_unique<http::HttpClient>(ho);
 }
 
-std::string AzureStorage::Describe(std::string_view name) const {
-  return name.empty() ? cfg_.shown : cfg_.shown + "/" + std::string(name);
+http::Request AzureStorage::KeyRequest(std::string method, std::string_view blob) const {
+  return MakeRequest(std::move(method), blob, {});
 }
 
-std::string AzureStorage::BlobName(std::string_view name) const { return root_ + std::string(name); }
+std::string AzureStorage::ShowName(std::string_view name) const { return Printable(name); }
 
 http::Request AzureStorage::MakeRequest(std::string method, std::string_view blob, azure::QueryParams query) const {
   http::Request r;
@@ -435,91 +419,20 @@ Status AzureStorage::ErrorFor(const http::Response& r, std::string_view what) co
   return Status::Io(fmt::format("{}: {}", what, detail));
 }
 
-Result<http::Response> AzureStorage::Send(http::Request& req, std::string_view what) {
-  Result<http::Response> r = client_->Execute(req);
-  if (!r.ok()) return r.status().WithContext(what);
-  return r;
-}
 
 // ---------------------------------------------------------------------------------------- listing
 
-Status AzureStorage::ListPages(std::string_view blob_prefix, bool delimiter, std::string_view what,
-                               std::vector<ObjectInfo>* objects, std::vector<std::string>* prefixes) {
-  std::string marker;
-  std::set<std::string> seen_markers;
-  for (uint64_t page_no = 1;; page_no++) {
-    if (page_no > kMaxListPages) {
-      return Status::InvalidInput(fmt::format("{}: more than {} listing pages", what, kMaxListPages));
-    }
-    azure::QueryParams q = {{"restype", "container"}, {"comp", "list"}};
-    if (!blob_prefix.empty()) q.push_back({"prefix", std::string(blob_prefix)});
-    if (delimiter) q.push_back({"delimiter", "/"});
-    if (!marker.empty()) q.push_back({"marker", marker});
-    http::Request req = MakeRequest("GET", "", std::move(q));
-    const std::string page_what = fmt::format("{} (listing page {})", what, page_no);
-    P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, page_what));
-    if (!Is2xx(resp.status)) return ErrorFor(resp, page_what);
-    P2L_ASSIGN_OR_RETURN(AzureListPage page, ParseAzureListPage(resp.body, root_, page_what));
-    for (ObjectInfo& o : page.objects) objects->push_back(std::move(o));
-    if (prefixes != nullptr) {
-      for (std::string& p : page.prefixes) prefixes->push_back(std::move(p));
-    } else if (!page.prefixes.empty()) {
-      return Status::InvalidInput(fmt::format("{}: blob prefixes in a listing without delimiter", page_what));
-    }
-    if (page.next_marker.empty()) return Status::OK();
-    if (!seen_markers.insert(page.next_marker).second) {
-      return Status::InvalidInput(fmt::format("{}: the server repeated a NextMarker (listing loop)", page_what));
-    }
-    marker = std::move(page.next_marker);
-  }
-}
-
-Result<Listing> AzureStorage::List(std::string_view dir) {
-  while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
-  if (!dir.empty()) P2L_RETURN_IF_ERROR(ValidateObjectName(dir).WithContext(cfg_.shown));
-  const std::string rel_dir = dir.empty() ? "" : std::string(dir) + "/";
-  Listing l;
-  std::vector<ObjectInfo> objects;
-  std::vector<std::string> prefixes;
-  P2L_RETURN_IF_ERROR(ListPages(root_ + rel_dir, true, Describe(rel_dir), &objects, &prefixes));
-  for (ObjectInfo& o : objects) {
-    std::string_view rest = std::string_view(o.name).substr(std::min(o.name.size(), rel_dir.size()));
-    if (!o.name.starts_with(rel_dir) || rest.find('/') != std::string_view::npos) {
-      return Status::InvalidInput(
-          fmt::format("{}: listing returned \"{}\", not a direct child", Describe(rel_dir), Printable(o.name)));
-    }
-    l.objects.push_back(std::move(o));
-  }
-  for (std::string& p : prefixes) {
-    std::string_view rest = std::string_view(p).substr(std::min(p.size(), rel_dir.size()));
-    if (!p.starts_with(rel_dir) || rest.size() < 2 || rest.find('/') != rest.size() - 1) {
-      return Status::InvalidInput(
-          fmt::format("{}: listing returned prefix \"{}\", not a direct child", Describe(rel_dir), Printable(p)));
-    }
-    l.prefixes.push_back(std::move(p));
-  }
-  std::sort(l.objects.begin(), l.objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
-  std::sort(l.prefixes.begin(), l.prefixes.end());
-  l.prefixes.erase(std::unique(l.prefixes.begin(), l.prefixes.end()), l.prefixes.end());
-  return l;
-}
-
-Result<std::vector<ObjectInfo>> AzureStorage::ListRecursive(std::string_view prefix) {
-  for (unsigned char c : prefix) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::InvalidInput(fmt::format("{}: control byte in listing prefix", cfg_.shown));
-    }
-  }
-  std::vector<ObjectInfo> objects;
-  P2L_RETURN_IF_ERROR(ListPages(root_ + std::string(prefix), false, Describe(prefix), &objects, nullptr));
-  for (const ObjectInfo& o : objects) {
-    if (!o.name.starts_with(prefix)) {
-      return Status::InvalidInput(
-          fmt::format("{}: listing returned \"{}\" outside the prefix", Describe(prefix), Printable(o.name)));
-    }
-  }
-  std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
-  return objects;
+Result<ObjectListPage> AzureStorage::ListPage(std::string_view blob_prefix, bool delimiter, const std::string& marker,
+                                              std::string_view what) {
+  azure::QueryParams q = {{"restype", "container"}, {"comp", "list"}};
+  if (!blob_prefix.empty()) q.push_back({"prefix", std::string(blob_prefix)});
+  if (delimiter) q.push_back({"delimiter", "/"});
+  if (!marker.empty()) q.push_back({"marker", marker});
+  http::Request req = MakeRequest("GET", "", std::move(q));
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, what));
+  if (!Is2xx(resp.status)) return ErrorFor(resp, what);
+  P2L_ASSIGN_OR_RETURN(AzureListPage page, ParseAzureListPage(resp.body, root_, what));
+  return ObjectListPage{std::move(page.objects), std::move(page.prefixes), std::move(page.next_marker)};
 }
 
 // ---------------------------------------------------------------------------------------- reading
@@ -542,8 +455,8 @@ Status AzureStorage::CheckContainer() {
 }
 
 Result<ObjectInfo> AzureStorage::Stat(std::string_view name) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(cfg_.shown));
-  http::Request req = MakeRequest("HEAD", BlobName(name), {});
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  http::Request req = MakeRequest("HEAD", Key(name), {});
   P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
   if (resp.status == 404) {
     // HEAD answers have no body; x-ms-error-code tells a missing blob from a missing container.
@@ -564,75 +477,35 @@ Result<ObjectInfo> AzureStorage::Stat(std::string_view name) {
   return info;
 }
 
-namespace {
-
-class AzureReader : public RandomReader {
- public:
-  AzureReader(AzureStorage* s, ObjectInfo info) : s_(s), info_(std::move(info)), blob_(s->BlobName(info_.name)) {}
-  const ObjectInfo& info() const override { return info_; }
-
-  Status ReadAt(uint64_t offset, uint64_t len, uint8_t* out) override {
-    const std::string what = s_->Describe(info_.name);
-    if (offset > info_.size || len > info_.size - offset) {
-      return Status::Internal(fmt::format("{}: read of [{}, +{}) past the size {}", what, offset, len, info_.size));
-    }
-    if (len == 0) return Status::OK();
-    const uint64_t last = offset + len - 1;
-    http::Request req = s_->MakeRequest("GET", blob_, {});
-    req.headers.Add("x-ms-range", fmt::format("bytes={}-{}", offset, last));
-    if (!info_.version.empty()) req.headers.Add("If-Match", info_.version);
-    req.max_response_bytes = len;
-    req.sink = [out, len](uint64_t off, const char* data, size_t n) -> Status {
-      if (off > len || n > len - off) return Status::Internal("ranged GET sink overflow");
-      std::memcpy(out + off, data, n);
-      return Status::OK();
-    };
-    P2L_ASSIGN_OR_RETURN(http::Response resp, s_->Send(req, what));
-    if (resp.status == 412) {
-      return Status::SourceChanged(fmt::format("{}: changed since planning (HTTP 412: ETag is no longer {})", what,
-                                               info_.version));
-    }
-    if (resp.status == 404) {
-      Status st = s_->ErrorFor(resp, what);
-      if (st.message().find("ContainerNotFound") != std::string::npos) return st;
-      return Status::SourceChanged(fmt::format("{}: blob disappeared (HTTP 404)", what));
-    }
-    if (resp.status == 416) {
-      return Status::SourceChanged(fmt::format("{}: range {}-{} not satisfiable (HTTP 416): the blob shrank", what,
-                                               offset, last));
-    }
-    if (!Is2xx(resp.status)) return s_->ErrorFor(resp, what);
-    if (!info_.version.empty()) {
-      auto etag = resp.headers.Get("ETag");
-      if (!etag || QuoteETag(*etag) != info_.version) {
-        return Status::SourceChanged(fmt::format("{}: changed since planning (ETag {} -> {})", what, info_.version,
-                                                 etag ? std::string(*etag) : std::string("(missing)")));
-      }
-    }
-    if (resp.status == 206) {
-      auto cr = resp.headers.Get("Content-Range");
-      const std::string want = fmt::format("bytes {}-{}/{}", offset, last, info_.size);
-      if (!cr || *cr != want) {
-        return Status::SourceChanged(fmt::format("{}: Content-Range \"{}\", expected \"{}\"", what,
-                                                 cr ? std::string(*cr) : std::string("(missing)"), want));
-      }
-    } else if (!(resp.status == 200 && offset == 0 && len == info_.size)) {
-      return Status::Io(fmt::format("{}: HTTP {} to a ranged GET (expected 206 Partial Content)", what, resp.status));
-    }
-    if (resp.body_bytes != len) {
-      return Status::Io(fmt::format("{}: ranged GET at offset {} returned {} bytes, expected {}", what, offset,
-                                    resp.body_bytes, len));
-    }
-    return Status::OK();
+Status AzureStorage::ReadRange(const ObjectInfo& info, uint64_t offset, uint64_t len, uint8_t* out) {
+  const std::string what = Describe(info.name);
+  const uint64_t last = offset + len - 1;
+  http::Request req = MakeRequest("GET", Key(info.name), {});
+  PrepareRangedGet(&req, "x-ms-range", offset, len, info.version, out);
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, what));
+  if (resp.status == 412) {
+    return Status::SourceChanged(fmt::format("{}: changed since planning (HTTP 412: ETag is no longer {})", what,
+                                             info.version));
   }
-
- private:
-  AzureStorage* s_;
-  ObjectInfo info_;
-  std::string blob_;
-};
-
-}  // namespace
+  if (resp.status == 404) {
+    Status st = ErrorFor(resp, what);
+    if (st.message().find("ContainerNotFound") != std::string::npos) return st;
+    return Status::SourceChanged(fmt::format("{}: blob disappeared (HTTP 404)", what));
+  }
+  if (resp.status == 416) {
+    return Status::SourceChanged(fmt::format("{}: range {}-{} not satisfiable (HTTP 416): the blob shrank", what,
+                                             offset, last));
+  }
+  if (!Is2xx(resp.status)) return ErrorFor(resp, what);
+  if (!info.version.empty()) {
+    auto etag = resp.headers.Get("ETag");
+    if (!etag || QuoteETag(*etag) != info.version) {
+      return Status::SourceChanged(fmt::format("{}: changed since planning (ETag {} -> {})", what, info.version,
+                                               etag ? std::string(*etag) : std::string("(missing)")));
+    }
+  }
+  return CheckRangedAnswer(resp, offset, len, info.size, what, /*say_changed=*/false);
+}
 
 Result<std::unique_ptr<RandomReader>> AzureStorage::OpenReader(std::string_view name, const ObjectInfo* expect) {
   Result<ObjectInfo> info = Stat(name);
@@ -652,22 +525,13 @@ Result<std::unique_ptr<RandomReader>> AzureStorage::OpenReader(std::string_view 
                                                info->version));
     }
   }
-  return std::unique_ptr<RandomReader>(new AzureReader(this, std::move(info).value()));
-}
-
-Result<std::string> AzureStorage::ReadAll(std::string_view name, uint64_t max_size) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(cfg_.shown));
-  http::Request req = MakeRequest("GET", BlobName(name), {});
-  req.max_response_bytes = max_size;
-  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
-  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
-  return std::move(resp.body);
+  return NewReader(std::move(info).value());
 }
 
 // ---------------------------------------------------------------------------------------- writing
 
 Status AzureStorage::PutBlob(std::string_view name, std::string_view data, bool if_absent, http::Response* out) {
-  http::Request req = MakeRequest("PUT", BlobName(name), {});
+  http::Request req = MakeRequest("PUT", Key(name), {});
   req.headers.Add("x-ms-blob-type", "BlockBlob");
   P2L_ASSIGN_OR_RETURN(std::string md5, Md5Base64(data));
   req.headers.Add("Content-MD5", md5);
@@ -678,7 +542,7 @@ Status AzureStorage::PutBlob(std::string_view name, std::string_view data, bool 
 }
 
 Status AzureStorage::Put(std::string_view name, std::string_view data) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(cfg_.shown));
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
   if (data.size() > kMaxPutBlobSize) {
     return Status::InvalidInput(fmt::format("{}: {} bytes is more than one Put Blob takes (use Stage)", Describe(name),
                                             data.size()));
@@ -694,7 +558,7 @@ Status AzureStorage::Put(std::string_view name, std::string_view data) {
 // BlobAlreadyExists (or 412) → kConflict. A retried Put whose first attempt did succeed (answer
 // lost) sees 409 too: when the blob's content equals ours, that was our own write.
 Status AzureStorage::PutIfAbsent(std::string_view name, std::string_view data) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(cfg_.shown));
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
   if (data.size() > kMaxPutBlobSize) {
     return Status::InvalidInput(fmt::format("{}: {} bytes is more than one Put Blob takes", Describe(name),
                                             data.size()));
@@ -719,7 +583,7 @@ Status AzureStorage::UploadFile(std::string_view name, int fd, uint64_t size) {
   if (size > opts_.multipart_threshold || size > kMaxPutBlobSize) return BlockUpload(name, fd, size);
   const std::string what = Describe(name);
   P2L_ASSIGN_OR_RETURN(std::string md5, Md5OfFileRange(fd, 0, size, what));
-  http::Request req = MakeRequest("PUT", BlobName(name), {});
+  http::Request req = MakeRequest("PUT", Key(name), {});
   req.headers.Add("x-ms-blob-type", "BlockBlob");
   req.headers.Add("Content-MD5", md5);
   req.body_fd = fd;
@@ -738,15 +602,13 @@ Status AzureStorage::UploadFile(std::string_view name, int fd, uint64_t size) {
 // idempotent: a retry after a lost answer finds the blocks committed and commits them again.
 Status AzureStorage::BlockUpload(std::string_view name, int fd, uint64_t size) {
   const std::string what = Describe(name);
-  const std::string blob = BlobName(name);
-  uint64_t block_size = opts_.part_size == 0 ? kDefaultBlockSize : std::min(opts_.part_size, kMaxBlockSize);
-  if ((size + block_size - 1) / block_size > kMaxBlocks) {
-    block_size = ((size + kMaxBlocks - 1) / kMaxBlocks + (1 << 20) - 1) & ~uint64_t((1 << 20) - 1);
-  }
+  const std::string blob = Key(name);
+  const uint64_t block_size =
+      FitPartSize(size, opts_.part_size == 0 ? kDefaultBlockSize : std::min(opts_.part_size, kMaxBlockSize), kMaxBlocks);
   if (block_size > kMaxBlockSize) {
     return Status::InvalidInput(fmt::format("{}: {} bytes is more than a block blob can hold", what, size));
   }
-  const uint64_t nblocks = size == 0 ? 1 : (size + block_size - 1) / block_size;
+  const uint64_t nblocks = PartCount(size, block_size);
 
   unsigned char rnd[6];
   if (RAND_bytes(rnd, sizeof(rnd)) != 1) return Status::Internal("RAND_bytes failed");
@@ -755,49 +617,20 @@ Status AzureStorage::BlockUpload(std::string_view name, int fd, uint64_t size) {
   std::vector<std::string> ids(nblocks);
   for (uint64_t i = 0; i < nblocks; i++) ids[i] = azure::Base64Encode(fmt::format("p2l-{}-{:07d}", tag, i));
 
-  std::atomic<uint64_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mu;
-  Status first_error;
-  auto worker = [&]() {
-    for (;;) {
-      if (failed.load()) return;
-      const uint64_t i = next.fetch_add(1);
-      if (i >= nblocks) return;
-      const uint64_t off = i * block_size;
-      const uint64_t len = std::min(block_size, size - off);
-      const std::string block_what = fmt::format("{} (block {}/{})", what, i + 1, nblocks);
-      Status st;
-      Result<std::string> md5 = Md5OfFileRange(fd, off, len, block_what);
-      if (!md5.ok()) {
-        st = md5.status();
-      } else {
-        http::Request up = MakeRequest("PUT", blob, {{"comp", "block"}, {"blockid", ids[i]}});
-        up.headers.Add("Content-MD5", *md5);
-        up.body_fd = fd;
-        up.body_offset = off;
-        up.body_length = len;
-        Result<http::Response> r = client_->Execute(up);
-        if (!r.ok()) {
-          st = r.status().WithContext(block_what);
-        } else if (!Is2xx(r->status)) {
-          st = ErrorFor(*r, block_what);
-        }
-      }
-      if (!st.ok()) {
-        std::lock_guard<std::mutex> l(err_mu);
-        if (first_error.ok()) first_error = st;
-        failed = true;
-        return;
-      }
-    }
-  };
-  const int nthreads = int(std::clamp<uint64_t>(std::min<uint64_t>(nblocks, uint64_t(std::max(1, opts_.concurrency))), 1, 8));
-  std::vector<std::thread> threads;
-  for (int t = 1; t < nthreads; t++) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (!first_error.ok()) return first_error;
+  P2L_RETURN_IF_ERROR(RunParallel(nblocks, std::min(std::max(1, opts_.concurrency), 8), [&](uint64_t i) -> Status {
+    const uint64_t off = i * block_size;
+    const uint64_t len = std::min(block_size, size - off);
+    const std::string block_what = fmt::format("{} (block {}/{})", what, i + 1, nblocks);
+    P2L_ASSIGN_OR_RETURN(std::string md5, Md5OfFileRange(fd, off, len, block_what));
+    http::Request up = MakeRequest("PUT", blob, {{"comp", "block"}, {"blockid", ids[i]}});
+    up.headers.Add("Content-MD5", md5);
+    up.body_fd = fd;
+    up.body_offset = off;
+    up.body_length = len;
+    P2L_ASSIGN_OR_RETURN(http::Response r, Send(up, block_what));
+    if (!Is2xx(r.status)) return ErrorFor(r, block_what);
+    return Status::OK();
+  }));
 
   const std::string body = BuildAzureBlockList(ids);
   const std::string list_what = what + " (Put Block List)";
@@ -817,59 +650,10 @@ Status AzureStorage::BlockUpload(std::string_view name, int fd, uint64_t size) {
   return Status::OK();
 }
 
-namespace {
-
-class AzureStaged : public StagedObject {
- public:
-  AzureStaged(AzureStorage* s, std::string name, std::string path)
-      : s_(s), name_(std::move(name)), path_(std::move(path)) {}
-  ~AzureStaged() override { ::unlink(path_.c_str()); }
-  const std::string& local_path() const override { return path_; }
-  Status Commit() override {
-    if (committed_) return Status::Internal(fmt::format("{}: committed twice", s_->Describe(name_)));
-    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::Io(fmt::format("{}: open staged file: {}", path_, std::strerror(errno)));
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int e = errno;
-      ::close(fd);
-      return Status::Io(fmt::format("{}: fstat: {}", path_, std::strerror(e)));
-    }
-    Status r = s_->UploadFile(name_, fd, uint64_t(st.st_size));
-    ::close(fd);
-    if (r.ok()) committed_ = true;
-    return r;
-  }
-
- private:
-  AzureStorage* s_;
-  std::string name_;
-  std::string path_;
-  bool committed_ = false;
-};
-
-}  // namespace
-
-Result<std::unique_ptr<StagedObject>> AzureStorage::Stage(std::string_view name) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(cfg_.shown));
-  std::string dir = opts_.tmp_dir;
-  if (dir.empty()) {
-    const char* t = std::getenv("TMPDIR");
-    dir = t != nullptr && *t != '\0' ? t : "/tmp";
-  }
-  std::string tmpl = dir + "/p2l-az-stage.XXXXXX";
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) {
-    return Status::Io(fmt::format("{}: cannot create a staging file in {}: {}", Describe(name), dir,
-                                  std::strerror(errno)));
-  }
-  ::close(fd);
-  return std::unique_ptr<StagedObject>(new AzureStaged(this, std::string(name), tmpl));
-}
 
 Status AzureStorage::Delete(std::string_view name) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(cfg_.shown));
-  http::Request req = MakeRequest("DELETE", BlobName(name), {});
+  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
+  http::Request req = MakeRequest("DELETE", Key(name), {});
   req.headers.Add("x-ms-delete-snapshots", "include");
   P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
   if (Is2xx(resp.status)) return Status::OK();

@@ -47,7 +47,7 @@
 
 #include "storage/azure_auth.h"
 #include "storage/http.h"
-#include "storage/storage.h"
+#include "storage/object_store.h"
 
 namespace p2l {
 
@@ -84,53 +84,42 @@ using EnvLookup = std::function<std::string(const char* name)>;
 // Resolves credentials and endpoint (see the top of this file) from `opts` and `env`.
 Result<AzureConfig> AzureConfigFrom(const AzureUrl& u, const StorageOptions& opts, const EnvLookup& env);
 
-class AzureStorage : public Storage {
+class AzureStorage : public ObjectStore {
  public:
   AzureStorage(AzureConfig cfg, const StorageOptions& opts);
 
-  std::string Url() const override { return cfg_.shown; }
-  std::string Describe(std::string_view name) const override;
-
-  Result<Listing> List(std::string_view dir) override;
-  Result<std::vector<ObjectInfo>> ListRecursive(std::string_view prefix) override;
   Result<ObjectInfo> Stat(std::string_view name) override;
   Result<std::unique_ptr<RandomReader>> OpenReader(std::string_view name,
                                                    const ObjectInfo* expect = nullptr) override;
-  Result<std::string> ReadAll(std::string_view name, uint64_t max_size) override;
   Status Put(std::string_view name, std::string_view data) override;
   Status PutIfAbsent(std::string_view name, std::string_view data) override;
-  Result<std::unique_ptr<StagedObject>> Stage(std::string_view name) override;
   Status Delete(std::string_view name) override;
 
-  // Building blocks (also used by the staged upload and the reader).
-  // The blob name of an object name ("prefix/name").
-  std::string BlobName(std::string_view name) const;
   // A request for `blob` ("" = the container) with decoded query parameters; signed (Shared
   // Key, before every attempt) or carrying the SAS token.
   http::Request MakeRequest(std::string method, std::string_view blob, azure::QueryParams query) const;
-  // client().Execute with `what` (an az:// address) added to transport errors.
-  Result<http::Response> Send(http::Request& req, std::string_view what);
   // The Status for a non-2xx answer about `what`.
-  Status ErrorFor(const http::Response& r, std::string_view what) const;
-  http::HttpClient& client() { return *client_; }
+  Status ErrorFor(const http::Response& r, std::string_view what) const override;
   const AzureConfig& config() const { return cfg_; }
   // Uploads `size` bytes of `fd` as object `name` (one Put Blob, or blocks + block list).
-  Status UploadFile(std::string_view name, int fd, uint64_t size);
+  Status UploadFile(std::string_view name, int fd, uint64_t size) override;
+  Status ReadRange(const ObjectInfo& info, uint64_t offset, uint64_t len, uint8_t* out) override;
+
+ protected:
+  http::Request KeyRequest(std::string method, std::string_view blob) const override;
+  Result<ObjectListPage> ListPage(std::string_view blob_prefix, bool delimiter, const std::string& marker,
+                                  std::string_view what) override;
+  std::string ShowName(std::string_view name) const override;
 
  private:
-  Status ListPages(std::string_view blob_prefix, bool delimiter, std::string_view what,
-                   std::vector<ObjectInfo>* objects, std::vector<std::string>* prefixes);
   Status BlockUpload(std::string_view name, int fd, uint64_t size);
   Status PutBlob(std::string_view name, std::string_view data, bool if_absent, http::Response* resp);
   // kNotFound naming account and container when the container does not exist (checked once).
   Status CheckContainer();
 
   AzureConfig cfg_;
-  StorageOptions opts_;
-  std::string root_;             // blob-name prefix of the storage root: "prefix/" or ""
   std::string origin_;           // "http(s)://host[:port]" of the endpoint
   std::string endpoint_path_;    // path of the endpoint ("" or "/devstoreaccount1")
-  std::unique_ptr<http::HttpClient> client_;
   std::atomic<bool> container_ok_{false};
 };
 

@@ -238,8 +238,6 @@ struct Transfer {
   std::string header_error;
 };
 
-bool Is2xx(long s) { return s >= 200 && s < 300; }
-
 size_t HeaderCallback(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Transfer*>(p);
   const size_t len = size * n;

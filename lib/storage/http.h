@@ -112,6 +112,8 @@ struct Request {
   int timeout_seconds = 0;
 };
 
+inline bool Is2xx(long status) { return status >= 200 && status < 300; }
+
 struct Response {
   long status = 0;
   Headers headers;

@@ -74,7 +74,7 @@ Result<std::unique_ptr<Storage>> OpenLocalStorage(std::string_view url, std::str
 }
 
 LocalStorage::LocalStorage(std::string url, std::string root, const StorageOptions& opts)
-    : url_(std::move(url)), root_(std::move(root)) {
+    : url_(std::move(url)), root_(std::move(root)), reuse_read_dirs_(opts.reuse_read_dirs) {
   for (std::string d : opts.follow_symlinks_in) {
     while (!d.empty() && d.back() == '/') d.pop_back();
     follow_in_.push_back(d);
@@ -104,7 +104,7 @@ void LocalStorage::SplitName(std::string_view name, std::string_view* dir, std::
 // ---------------------------------------------------------------------------------------- walking
 
 Result<UniqueFd> LocalStorage::OpenSubdir(int parent, std::string_view parent_name, std::string_view comp,
-                                          const std::vector<DirId>& path_ids) {
+                                          std::vector<DirId>* path_ids) {
   const std::string full = JoinName(parent_name, comp);
   const std::string c(comp);
   int fd = ::openat(parent, c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -141,12 +141,13 @@ Result<UniqueFd> LocalStorage::OpenSubdir(int parent, std::string_view parent_na
   UniqueFd ufd(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) return Status::Io(fmt::format("{}: fstat: {}", Describe(full), Errno(errno)));
-  for (const DirId& id : path_ids) {
+  for (const DirId& id : *path_ids) {
     if (id.dev == st.st_dev && id.ino == st.st_ino) {
       return Status::InvalidInput(
           fmt::format("{}: symbolic link loop (leads back to a directory on its own path)", Describe(full)));
     }
   }
+  path_ids->push_back({st.st_dev, st.st_ino});
   return ufd;
 }
 
@@ -186,7 +187,7 @@ Result<UniqueFd> LocalStorage::OpenDir(std::string_view dir, bool create, std::v
     if (next == std::string_view::npos) next = dir.size();
     std::string_view parent = dir.substr(0, pos == 0 ? 0 : pos - 1);
     std::string_view comp = dir.substr(pos, next - pos);
-    Result<UniqueFd> sub = OpenSubdir(cur.get(), parent, comp, ids);
+    Result<UniqueFd> sub = OpenSubdir(cur.get(), parent, comp, &ids);
     if (!sub.ok() && sub.status().IsNotFound() && create) {
       const std::string c(comp);
       if (::mkdirat(cur.get(), c.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -194,14 +195,10 @@ Result<UniqueFd> LocalStorage::OpenDir(std::string_view dir, bool create, std::v
       }
       // Make the new directory entry durable.
       P2L_RETURN_IF_ERROR(FsyncFd(cur.get(), Describe(parent)));
-      sub = OpenSubdir(cur.get(), parent, comp, ids);
+      sub = OpenSubdir(cur.get(), parent, comp, &ids);
     }
     if (!sub.ok()) return sub.status();
-    cur = std::move(sub).value();
-    if (::fstat(cur.get(), &st) != 0) {
-      return Status::Io(fmt::format("{}: fstat: {}", Describe(dir.substr(0, next)), Errno(errno)));
-    }
-    ids.push_back({st.st_dev, st.st_ino});
+    cur = std::move(sub).value();   // OpenSubdir appended its dev/ino to ids
     pos = next + 1;
   }
   return cur;
@@ -401,11 +398,28 @@ class LocalReader : public RandomReader {
 
 }  // namespace
 
+Result<std::shared_ptr<UniqueFd>> LocalStorage::ReadDir(std::string_view dir) {
+  constexpr size_t kMaxReadDirs = 256;
+  if (reuse_read_dirs_) {
+    std::lock_guard<std::mutex> g(dirs_mu_);
+    auto it = read_dirs_.find(dir);
+    if (it != read_dirs_.end()) return it->second;
+  }
+  P2L_ASSIGN_OR_RETURN(UniqueFd fd, OpenDir(dir, false));
+  auto shared = std::make_shared<UniqueFd>(std::move(fd));
+  if (reuse_read_dirs_) {
+    std::lock_guard<std::mutex> g(dirs_mu_);
+    if (read_dirs_.size() >= kMaxReadDirs) read_dirs_.clear();   // bounded: readers hold their own refs
+    read_dirs_.emplace(std::string(dir), shared);
+  }
+  return shared;
+}
+
 Result<std::unique_ptr<RandomReader>> LocalStorage::OpenReader(std::string_view name, const ObjectInfo* expect) {
   P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(Describe("")));
   std::string_view dir, base;
   SplitName(name, &dir, &base);
-  Result<UniqueFd> dfd = OpenDir(dir, false);
+  Result<std::shared_ptr<UniqueFd>> dfd = ReadDir(dir);
   if (!dfd.ok()) {
     if (dfd.status().IsNotFound()) {
       if (expect != nullptr) return Status::SourceChanged(fmt::format("{}: file disappeared since planning", Describe(name)));
@@ -414,7 +428,7 @@ Result<std::unique_ptr<RandomReader>> LocalStorage::OpenReader(std::string_view 
     return dfd.status();
   }
   const std::string b(base);
-  int fd = ::openat(dfd->get(), b.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = ::openat((*dfd)->get(), b.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
     if (e == ENOENT) {

@@ -14,7 +14,9 @@
 
 #include <sys/stat.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,9 +82,9 @@ class LocalStorage : public Storage {
   // `path_ids` receives the dev/ino of each directory from the root to `dir`.
   Result<UniqueFd> OpenDir(std::string_view dir, bool create, std::vector<DirId>* path_ids = nullptr);
   // Opens entry `comp` (a directory) of the directory `parent_name` (fd `parent`), applying the
-  // symlink policy.
+  // symlink policy; a directory already in `path_ids` is a loop, otherwise its id is appended.
   Result<UniqueFd> OpenSubdir(int parent, std::string_view parent_name, std::string_view comp,
-                              const std::vector<DirId>& path_ids);
+                              std::vector<DirId>* path_ids);
   bool FollowsLinksIn(std::string_view dir) const;
   // Splits a validated object name into its directory ("" for the root) and base name.
   static void SplitName(std::string_view name, std::string_view* dir, std::string_view* base);
@@ -99,9 +101,15 @@ class LocalStorage : public Storage {
   // Writes `data` to a fresh temp file next to `name`; returns the dir fd and temp base name.
   Status WriteTemp(std::string_view name, std::string_view data, UniqueFd* dir_fd, std::string* tmp_base);
 
+  // OpenDir for readers: with StorageOptions::reuse_read_dirs, from the cache below.
+  Result<std::shared_ptr<UniqueFd>> ReadDir(std::string_view dir);
+
   std::string url_;
   std::string root_;
   std::vector<std::string> follow_in_;  // directory names without trailing '/'
+  const bool reuse_read_dirs_;
+  std::mutex dirs_mu_;
+  std::map<std::string, std::shared_ptr<UniqueFd>, std::less<>> read_dirs_;   // at most kMaxReadDirs
 };
 
 }  // namespace p2l

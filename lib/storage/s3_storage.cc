@@ -1,25 +1,19 @@
 #include "storage/s3_storage.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <charconv>
 #include <ctime>
-#include <optional>
 #include <cstdlib>
-#include <cstring>
-#include <mutex>
-#include <set>
+#include <optional>
 #include <thread>
 
 #include "storage/backends.h"
 #include "storage/s3_xml.h"
 #include "util/log.h"
+#include "util/parallel.h"
+#include "util/parse_number.h"
 
 namespace p2l {
 
@@ -28,7 +22,6 @@ namespace {
 constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr uint64_t kMinPartSize = 5ull << 20;  // S3: every part but the last is >= 5 MiB
 constexpr uint64_t kMaxParts = 10000;
-constexpr uint64_t kMaxListPages = 1000000;
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -44,7 +37,7 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
-bool Is2xx(long s) { return s >= 200 && s < 300; }
+using http::Is2xx;
 
 // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate).
 std::optional<time_t> ParseHttpDate(std::string_view s) {
@@ -54,12 +47,6 @@ std::optional<time_t> ParseHttpDate(std::string_view s) {
   const char* end = ::strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
   return ::timegm(&tm);
-}
-
-bool ParseU64(std::string_view s, uint64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -112,8 +99,8 @@ Result<std::unique_ptr<Storage>> OpenS3Storage(std::string_view url, const Stora
 }
 
 S3Storage::S3Storage(std::string url, S3Config cfg, const StorageOptions& opts)
-    : url_(std::move(url)), cfg_(std::move(cfg)), opts_(opts) {
-  root_ = cfg_.prefix.empty() ? "" : cfg_.prefix + "/";
+    : ObjectStore(std::move(url), cfg.prefix, opts, ObjectStoreWords{"s3", "common prefixes", "a continuation token"}),
+      cfg_(std::move(cfg)) {
   if (!cfg_.endpoint.empty()) {
     base_url_ = cfg_.endpoint + "/" + cfg_.bucket;  // path-style
   } else if (cfg_.bucket.find('.') != std::string::npos) {
@@ -121,19 +108,8 @@ S3Storage::S3Storage(std::string url, S3Config cfg, const StorageOptions& opts)
   } else {
     base_url_ = fmt::format("https://{}.s3.{}.amazonaws.com", cfg_.bucket, cfg_.region);
   }
-  http::HttpClientOptions ho;
-  ho.concurrency = opts.concurrency;
-  ho.max_bandwidth = opts.max_bandwidth;
-  ho.timeout_seconds = opts.timeout_seconds > 0 ? opts.timeout_seconds : 60;
-  ho.retry.max_retries = std::max(0, opts.max_retries);
-  client_ = std::make_unique<http::HttpClient>(ho);
 }
 
-std::string S3Storage::Describe(std::string_view name) const {
-  return name.empty() ? url_ : url_ + "/" + std::string(name);
-}
-
-std::string S3Storage::Key(std::string_view name) const { return root_ + std::string(name); }
 
 http::Request S3Storage::MakeRequest(std::string method, std::string_view key, std::string_view query) const {
   http::Request r;
@@ -178,90 +154,24 @@ Status S3Storage::ErrorFor(const http::Response& r, std::string_view what) const
   return Status::Io(fmt::format("{}: {}", what, detail));
 }
 
-Result<http::Response> S3Storage::Send(http::Request& req, std::string_view what) {
-  Result<http::Response> r = client_->Execute(req);
-  if (!r.ok()) return r.status().WithContext(what);
-  return r;
+http::Request S3Storage::KeyRequest(std::string method, std::string_view key) const {
+  return MakeRequest(std::move(method), key, "");
 }
 
 // ---------------------------------------------------------------------------------------- listing
 
-Status S3Storage::ListPages(std::string_view key_prefix, bool delimiter, std::string_view what,
-                            std::vector<ObjectInfo>* objects, std::vector<std::string>* prefixes) {
-  std::string token;
-  std::set<std::string> seen_tokens;
-  for (uint64_t page_no = 1;; page_no++) {
-    if (page_no > kMaxListPages) {
-      return Status::InvalidInput(fmt::format("{}: more than {} listing pages", what, kMaxListPages));
-    }
-    std::vector<std::pair<std::string, std::string>> q = {{"list-type", "2"}};
-    if (delimiter) q.push_back({"delimiter", "/"});
-    if (!key_prefix.empty()) q.push_back({"prefix", std::string(key_prefix)});
-    if (!token.empty()) q.push_back({"continuation-token", token});
-    http::Request req = MakeRequest("GET", "", http::CanonicalQuery(std::move(q)));
-    const std::string page_what = fmt::format("{} (listing page {})", what, page_no);
-    P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, page_what));
-    if (!Is2xx(resp.status)) {
-      Status st = ErrorFor(resp, page_what);
-      // A listing of a missing "directory" is empty, but a missing bucket is an error.
-      return st;
-    }
-    P2L_ASSIGN_OR_RETURN(S3ListPage page, ParseS3ListPage(resp.body, root_, page_what));
-    for (ObjectInfo& o : page.objects) objects->push_back(std::move(o));
-    if (prefixes != nullptr) {
-      for (std::string& p : page.prefixes) prefixes->push_back(std::move(p));
-    } else if (!page.prefixes.empty()) {
-      return Status::InvalidInput(fmt::format("{}: common prefixes in a listing without delimiter", page_what));
-    }
-    if (!page.truncated) return Status::OK();
-    if (!seen_tokens.insert(page.next_token).second) {
-      return Status::InvalidInput(fmt::format("{}: the server repeated a continuation token (listing loop)", page_what));
-    }
-    token = std::move(page.next_token);
-  }
-}
-
-Result<Listing> S3Storage::List(std::string_view dir) {
-  while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
-  if (!dir.empty()) P2L_RETURN_IF_ERROR(ValidateObjectName(dir).WithContext(url_));
-  const std::string rel_dir = dir.empty() ? "" : std::string(dir) + "/";
-  Listing l;
-  std::vector<ObjectInfo> objects;
-  std::vector<std::string> prefixes;
-  P2L_RETURN_IF_ERROR(ListPages(root_ + rel_dir, true, Describe(rel_dir), &objects, &prefixes));
-  for (ObjectInfo& o : objects) {
-    std::string_view rest = std::string_view(o.name).substr(std::min(o.name.size(), rel_dir.size()));
-    if (!o.name.starts_with(rel_dir) || rest.find('/') != std::string_view::npos) {
-      return Status::InvalidInput(fmt::format("{}: listing returned \"{}\", not a direct child", Describe(rel_dir), o.name));
-    }
-    l.objects.push_back(std::move(o));
-  }
-  for (std::string& p : prefixes) {
-    std::string_view rest = std::string_view(p).substr(std::min(p.size(), rel_dir.size()));
-    if (!p.starts_with(rel_dir) || rest.size() < 2 || rest.find('/') != rest.size() - 1) {
-      return Status::InvalidInput(fmt::format("{}: listing returned prefix \"{}\", not a direct child", Describe(rel_dir), p));
-    }
-    l.prefixes.push_back(std::move(p));
-  }
-  std::sort(l.objects.begin(), l.objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
-  std::sort(l.prefixes.begin(), l.prefixes.end());
-  l.prefixes.erase(std::unique(l.prefixes.begin(), l.prefixes.end()), l.prefixes.end());
-  return l;
-}
-
-Result<std::vector<ObjectInfo>> S3Storage::ListRecursive(std::string_view prefix) {
-  for (unsigned char c : prefix) {
-    if (c < 0x20 || c == 0x7f) return Status::InvalidInput(fmt::format("{}: control byte in listing prefix", url_));
-  }
-  std::vector<ObjectInfo> objects;
-  P2L_RETURN_IF_ERROR(ListPages(root_ + std::string(prefix), false, Describe(prefix), &objects, nullptr));
-  for (const ObjectInfo& o : objects) {
-    if (!o.name.starts_with(prefix)) {
-      return Status::InvalidInput(fmt::format("{}: listing returned \"{}\" outside the prefix", Describe(prefix), o.name));
-    }
-  }
-  std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
-  return objects;
+Result<ObjectListPage> S3Storage::ListPage(std::string_view key_prefix, bool delimiter, const std::string& token,
+                                           std::string_view what) {
+  std::vector<std::pair<std::string, std::string>> q = {{"list-type", "2"}};
+  if (delimiter) q.push_back({"delimiter", "/"});
+  if (!key_prefix.empty()) q.push_back({"prefix", std::string(key_prefix)});
+  if (!token.empty()) q.push_back({"continuation-token", token});
+  http::Request req = MakeRequest("GET", "", http::CanonicalQuery(std::move(q)));
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, what));
+  // A listing of a missing "directory" is empty, but a missing bucket is an error.
+  if (!Is2xx(resp.status)) return ErrorFor(resp, what);
+  P2L_ASSIGN_OR_RETURN(S3ListPage page, ParseS3ListPage(resp.body, root_, what));
+  return ObjectListPage{std::move(page.objects), std::move(page.prefixes), std::move(page.next_token)};
 }
 
 // ---------------------------------------------------------------------------------------- reading
@@ -298,72 +208,31 @@ Result<ObjectInfo> S3Storage::Stat(std::string_view name) {
   return info;
 }
 
-namespace {
-
-class S3Reader : public RandomReader {
- public:
-  S3Reader(S3Storage* s, ObjectInfo info) : s_(s), info_(std::move(info)), key_(s->Key(info_.name)) {}
-  const ObjectInfo& info() const override { return info_; }
-
-  Status ReadAt(uint64_t offset, uint64_t len, uint8_t* out) override {
-    const std::string what = s_->Describe(info_.name);
-    if (offset > info_.size || len > info_.size - offset) {
-      return Status::Internal(fmt::format("{}: read of [{}, +{}) past the size {}", what, offset, len, info_.size));
-    }
-    if (len == 0) return Status::OK();
-    const uint64_t last = offset + len - 1;
-    http::Request req = s_->MakeRequest("GET", key_, "");
-    req.headers.Add("Range", fmt::format("bytes={}-{}", offset, last));
-    if (!info_.version.empty()) req.headers.Add("If-Match", info_.version);
-    req.max_response_bytes = len;
-    req.sink = [out, len](uint64_t off, const char* data, size_t n) -> Status {
-      if (off > len || n > len - off) return Status::Internal("ranged GET sink overflow");
-      std::memcpy(out + off, data, n);
-      return Status::OK();
-    };
-    P2L_ASSIGN_OR_RETURN(http::Response resp, s_->Send(req, what));
-    if (resp.status == 412) {
-      return Status::SourceChanged(fmt::format("{}: changed since planning (HTTP 412: ETag is no longer {})", what,
-                                               info_.version));
-    }
-    if (resp.status == 404) return Status::SourceChanged(fmt::format("{}: object disappeared (HTTP 404)", what));
-    if (resp.status == 416) {
-      return Status::SourceChanged(fmt::format("{}: range {}-{} not satisfiable (HTTP 416): the object shrank", what,
-                                               offset, last));
-    }
-    if (!Is2xx(resp.status)) return s_->ErrorFor(resp, what);
-    if (!info_.version.empty()) {
-      auto etag = resp.headers.Get("ETag");
-      if (etag && *etag != info_.version) {
-        return Status::SourceChanged(
-            fmt::format("{}: changed since planning (ETag {} -> {})", what, info_.version, *etag));
-      }
-    }
-    if (resp.status == 206) {
-      auto cr = resp.headers.Get("Content-Range");
-      const std::string want = fmt::format("bytes {}-{}/{}", offset, last, info_.size);
-      if (!cr || *cr != want) {
-        // A different total means the object changed size.
-        return Status::SourceChanged(fmt::format("{}: changed since planning (Content-Range \"{}\", expected \"{}\")",
-                                                 what, cr ? std::string(*cr) : std::string("(missing)"), want));
-      }
-    } else if (!(resp.status == 200 && offset == 0 && len == info_.size)) {
-      return Status::Io(fmt::format("{}: HTTP {} to a ranged GET (expected 206 Partial Content)", what, resp.status));
-    }
-    if (resp.body_bytes != len) {
-      return Status::Io(fmt::format("{}: ranged GET at offset {} returned {} bytes, expected {}", what, offset,
-                                    resp.body_bytes, len));
-    }
-    return Status::OK();
+Status S3Storage::ReadRange(const ObjectInfo& info, uint64_t offset, uint64_t len, uint8_t* out) {
+  const std::string what = Describe(info.name);
+  const uint64_t last = offset + len - 1;
+  http::Request req = MakeRequest("GET", Key(info.name), "");
+  PrepareRangedGet(&req, "Range", offset, len, info.version, out);
+  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, what));
+  if (resp.status == 412) {
+    return Status::SourceChanged(fmt::format("{}: changed since planning (HTTP 412: ETag is no longer {})", what,
+                                             info.version));
   }
-
- private:
-  S3Storage* s_;
-  ObjectInfo info_;
-  std::string key_;
-};
-
-}  // namespace
+  if (resp.status == 404) return Status::SourceChanged(fmt::format("{}: object disappeared (HTTP 404)", what));
+  if (resp.status == 416) {
+    return Status::SourceChanged(fmt::format("{}: range {}-{} not satisfiable (HTTP 416): the object shrank", what,
+                                             offset, last));
+  }
+  if (!Is2xx(resp.status)) return ErrorFor(resp, what);
+  if (!info.version.empty()) {
+    auto etag = resp.headers.Get("ETag");
+    if (etag && *etag != info.version) {
+      return Status::SourceChanged(
+          fmt::format("{}: changed since planning (ETag {} -> {})", what, info.version, *etag));
+    }
+  }
+  return CheckRangedAnswer(resp, offset, len, info.size, what, /*say_changed=*/true);
+}
 
 Result<std::unique_ptr<RandomReader>> S3Storage::OpenReader(std::string_view name, const ObjectInfo* expect) {
   // What planning listed (size + ETag) is enough: every ranged GET carries If-Match and checks the
@@ -371,8 +240,7 @@ Result<std::unique_ptr<RandomReader>> S3Storage::OpenReader(std::string_view nam
   // An empty object is never read, so only a HEAD can tell that it changed.
   if (expect != nullptr && !expect->version.empty() && expect->size > 0) {
     P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
-    return std::unique_ptr<RandomReader>(new S3Reader(this, ObjectInfo{std::string(name), expect->size,
-                                                                       expect->version}));
+    return NewReader(ObjectInfo{std::string(name), expect->size, expect->version});
   }
   Result<ObjectInfo> info = Stat(name);
   if (!info.ok()) {
@@ -388,16 +256,7 @@ Result<std::unique_ptr<RandomReader>> S3Storage::OpenReader(std::string_view nam
                                                info->version));
     }
   }
-  return std::unique_ptr<RandomReader>(new S3Reader(this, std::move(info).value()));
-}
-
-Result<std::string> S3Storage::ReadAll(std::string_view name, uint64_t max_size) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
-  http::Request req = MakeRequest("GET", Key(name), "");
-  req.max_response_bytes = max_size;
-  P2L_ASSIGN_OR_RETURN(http::Response resp, Send(req, Describe(name)));
-  if (!Is2xx(resp.status)) return ErrorFor(resp, Describe(name));
-  return std::move(resp.body);
+  return NewReader(std::move(info).value());
 }
 
 // ---------------------------------------------------------------------------------------- writing
@@ -454,11 +313,8 @@ Status S3Storage::UploadFile(std::string_view name, int fd, uint64_t size) {
 Status S3Storage::MultipartUpload(std::string_view name, int fd, uint64_t size) {
   const std::string what = Describe(name);
   const std::string key = Key(name);
-  uint64_t part_size = std::max(opts_.part_size, kMinPartSize);
-  if ((size + part_size - 1) / part_size > kMaxParts) {
-    part_size = ((size + kMaxParts - 1) / kMaxParts + (1 << 20) - 1) & ~uint64_t((1 << 20) - 1);
-  }
-  const uint64_t nparts = size == 0 ? 1 : (size + part_size - 1) / part_size;
+  const uint64_t part_size = FitPartSize(size, std::max(opts_.part_size, kMinPartSize), kMaxParts);
+  const uint64_t nparts = PartCount(size, part_size);
 
   // 1. CreateMultipartUpload. (The query "uploads=" is the canonical form of "uploads".)
   http::Request create = MakeRequest("POST", key, "uploads=");
@@ -479,51 +335,23 @@ Status S3Storage::MultipartUpload(std::string_view name, int fd, uint64_t size) 
 
   // 2. UploadPart, each part retried independently by the HttpClient; a few parts in parallel.
   std::vector<S3Part> parts(nparts);
-  std::atomic<uint64_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mu;
-  Status first_error;
-  auto worker = [&]() {
-    for (;;) {
-      if (failed.load()) return;
-      const uint64_t i = next.fetch_add(1);
-      if (i >= nparts) return;
-      const uint64_t off = i * part_size;
-      const uint64_t len = std::min(part_size, size - off);
-      http::Request up = MakeRequest(
-          "PUT", key, http::CanonicalQuery({{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}}));
-      up.body_fd = fd;
-      up.body_offset = off;
-      up.body_length = len;
-      Status st;
-      Result<http::Response> r = client_->Execute(up);
-      const std::string part_what = fmt::format("{} (part {}/{})", what, i + 1, nparts);
-      if (!r.ok()) {
-        st = r.status().WithContext(part_what);
-      } else if (!Is2xx(r->status)) {
-        st = ErrorFor(*r, part_what);
-      } else {
-        auto etag = r->headers.Get("ETag");
-        if (!etag || etag->empty()) {
-          st = Status::Io(fmt::format("{}: UploadPart answer has no ETag", part_what));
-        } else {
-          parts[i] = S3Part{int(i + 1), std::string(*etag)};
-        }
-      }
-      if (!st.ok()) {
-        std::lock_guard<std::mutex> l(err_mu);
-        if (first_error.ok()) first_error = st;
-        failed = true;
-        return;
-      }
-    }
-  };
-  const int nthreads = int(std::clamp<uint64_t>(std::min<uint64_t>(nparts, uint64_t(std::max(1, opts_.concurrency))), 1, 4));
-  std::vector<std::thread> threads;
-  for (int t = 1; t < nthreads; t++) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (!first_error.ok()) return abort(first_error);
+  Status upload_st = RunParallel(nparts, std::min(std::max(1, opts_.concurrency), 4), [&](uint64_t i) -> Status {
+    const uint64_t off = i * part_size;
+    const uint64_t len = std::min(part_size, size - off);
+    http::Request up = MakeRequest(
+        "PUT", key, http::CanonicalQuery({{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}}));
+    up.body_fd = fd;
+    up.body_offset = off;
+    up.body_length = len;
+    const std::string part_what = fmt::format("{} (part {}/{})", what, i + 1, nparts);
+    P2L_ASSIGN_OR_RETURN(http::Response r, Send(up, part_what));
+    if (!Is2xx(r.status)) return ErrorFor(r, part_what);
+    auto etag = r.headers.Get("ETag");
+    if (!etag || etag->empty()) return Status::Io(fmt::format("{}: UploadPart answer has no ETag", part_what));
+    parts[i] = S3Part{int(i + 1), std::string(*etag)};
+    return Status::OK();
+  });
+  if (!upload_st.ok()) return abort(upload_st);
 
   // 3. CompleteMultipartUpload. S3 may answer 200 with an <Error> body. When an attempt may have
   //    reached the server but its answer was lost, the retry fails (S3: 404 NoSuchUpload; s3rver:
@@ -590,49 +418,6 @@ Status S3Storage::MultipartUpload(std::string_view name, int fd, uint64_t size) 
   return Status::OK();
 }
 
-namespace {
-
-class S3Staged : public StagedObject {
- public:
-  S3Staged(S3Storage* s, std::string name, std::string path) : s_(s), name_(std::move(name)), path_(std::move(path)) {}
-  ~S3Staged() override { ::unlink(path_.c_str()); }
-  const std::string& local_path() const override { return path_; }
-  Status Commit() override {
-    if (committed_) return Status::Internal(fmt::format("{}: committed twice", s_->Describe(name_)));
-    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::Io(fmt::format("{}: open staged file: {}", path_, std::strerror(errno)));
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int e = errno;
-      ::close(fd);
-      return Status::Io(fmt::format("{}: fstat: {}", path_, std::strerror(e)));
-    }
-    Status r = s_->UploadFile(name_, fd, uint64_t(st.st_size));
-    ::close(fd);
-    if (r.ok()) committed_ = true;
-    return r;
-  }
-
- private:
-  S3Storage* s_;
-  std::string name_;
-  std::string path_;
-  bool committed_ = false;
-};
-
-}  // namespace
-
-Result<std::unique_ptr<StagedObject>> S3Storage::Stage(std::string_view name) {
-  P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));
-  std::string dir = opts_.tmp_dir;
-  if (dir.empty()) dir = Env("TMPDIR");
-  if (dir.empty()) dir = "/tmp";
-  std::string tmpl = dir + "/p2l-s3-stage.XXXXXX";
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return Status::Io(fmt::format("{}: cannot create a staging file in {}: {}", Describe(name), dir, std::strerror(errno)));
-  ::close(fd);
-  return std::unique_ptr<StagedObject>(new S3Staged(this, std::string(name), tmpl));
-}
 
 Status S3Storage::Delete(std::string_view name) {
   P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(url_));

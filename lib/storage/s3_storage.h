@@ -25,7 +25,7 @@
 #include <string_view>
 
 #include "storage/http.h"
-#include "storage/storage.h"
+#include "storage/object_store.h"
 
 namespace p2l {
 
@@ -42,52 +42,37 @@ struct S3Config {
 // Fills endpoint/region/credentials from `opts` and the environment.
 Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefix, const StorageOptions& opts);
 
-class S3Storage : public Storage {
+class S3Storage : public ObjectStore {
  public:
   S3Storage(std::string url, S3Config cfg, const StorageOptions& opts);
 
-  std::string Url() const override { return url_; }
-  std::string Describe(std::string_view name) const override;
-
-  Result<Listing> List(std::string_view dir) override;
-  Result<std::vector<ObjectInfo>> ListRecursive(std::string_view prefix) override;
   Result<ObjectInfo> Stat(std::string_view name) override;
   Result<std::unique_ptr<RandomReader>> OpenReader(std::string_view name,
                                                    const ObjectInfo* expect = nullptr) override;
-  Result<std::string> ReadAll(std::string_view name, uint64_t max_size) override;
   Status Put(std::string_view name, std::string_view data) override;
   Status PutIfAbsent(std::string_view name, std::string_view data) override;
-  Result<std::unique_ptr<StagedObject>> Stage(std::string_view name) override;
   Status Delete(std::string_view name) override;
 
-  // Building blocks (also used by the staged upload and the reader).
-  // The key of an object name ("prefix/name").
-  std::string Key(std::string_view name) const;
   // A signed request for `key` ("" = the bucket) with an already canonical query ("" = none).
   http::Request MakeRequest(std::string method, std::string_view key, std::string_view query) const;
-  // client().Execute with `what` (an s3:// address) added to transport errors.
-  Result<http::Response> Send(http::Request& req, std::string_view what);
   // The Status for a non-2xx answer about `what` (an s3:// address).
-  Status ErrorFor(const http::Response& r, std::string_view what) const;
-  http::HttpClient& client() { return *client_; }
-  const StorageOptions& options() const { return opts_; }
+  Status ErrorFor(const http::Response& r, std::string_view what) const override;
   // Uploads `size` bytes of `fd` as object `name` (single PUT or multipart).
-  Status UploadFile(std::string_view name, int fd, uint64_t size);
+  Status UploadFile(std::string_view name, int fd, uint64_t size) override;
+  Status ReadRange(const ObjectInfo& info, uint64_t offset, uint64_t len, uint8_t* out) override;
+
+ protected:
+  http::Request KeyRequest(std::string method, std::string_view key) const override;
+  Result<ObjectListPage> ListPage(std::string_view key_prefix, bool delimiter, const std::string& token,
+                                  std::string_view what) override;
 
  private:
-  // All pages of one listing with the given canonical query params (besides continuation-token).
-  Status ListPages(std::string_view key_prefix, bool delimiter, std::string_view what,
-                   std::vector<ObjectInfo>* objects, std::vector<std::string>* prefixes);
   Status MultipartUpload(std::string_view name, int fd, uint64_t size);
   // kNotFound naming the bucket when it does not exist (checked once, then cached).
   Status CheckBucket();
 
-  std::string url_;
   S3Config cfg_;
-  StorageOptions opts_;
-  std::string root_;          // key prefix of the storage root: "prefix/" or ""
   std::string base_url_;      // requests go to base_url_ + "/" + encoded key
-  std::unique_ptr<http::HttpClient> client_;
   std::atomic<bool> bucket_ok_{false};
 };
 

@@ -2,65 +2,18 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <pugixml.hpp>
+
+#include "storage/xml_util.h"
+#include "util/parse_number.h"
 
 namespace p2l {
 
-namespace {
-
-// Local name of an element, without a namespace prefix ("s3:Key" → "Key").
-std::string_view LocalName(const pugi::xml_node& n) {
-  std::string_view s = n.name();
-  size_t colon = s.find(':');
-  return colon == std::string_view::npos ? s : s.substr(colon + 1);
-}
-
-pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
-  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element && LocalName(c) == name) return c;
-  }
-  return pugi::xml_node();
-}
-
-std::string_view Text(const pugi::xml_node& n) { return n ? std::string_view(n.child_value()) : std::string_view(); }
-
-std::string Sanitize(std::string_view s, size_t max) {
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7f ? char(c) : '?');
-  if (s.size() > max) out += "...";
-  return out;
-}
-
-bool ParseU64(std::string_view s, uint64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-Status LoadXml(pugi::xml_document* doc, std::string_view xml, std::string_view what) {
-  if (xml.size() > kMaxS3XmlBytes) {
-    return Status::InvalidInput(fmt::format("{}: XML document of {} bytes is larger than the {} bytes allowed", what,
-                                            xml.size(), kMaxS3XmlBytes));
-  }
-  pugi::xml_parse_result r;
-  try {
-    r = doc->load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  } catch (const std::exception& e) {
-    return Status::InvalidInput(fmt::format("{}: XML parse failed: {}", what, e.what()));
-  }
-  if (!r) {
-    return Status::InvalidInput(
-        fmt::format("{}: malformed XML at offset {}: {}", what, uint64_t(r.offset), r.description()));
-  }
-  return Status::OK();
-}
-
-}  // namespace
+using namespace xml;  // LocalName, Child, Text, Sanitize
 
 Result<S3ListPage> ParseS3ListPage(std::string_view xml, std::string_view root, std::string_view what) {
   pugi::xml_document doc;
-  P2L_RETURN_IF_ERROR(LoadXml(&doc, xml, what));
+  P2L_RETURN_IF_ERROR(xml::Load(&doc, xml, kMaxS3XmlBytes, what));
   pugi::xml_node top = doc.document_element();
   if (!top || LocalName(top) != "ListBucketResult") {
     return Status::InvalidInput(fmt::format("{}: not a ListBucketResult document (root element \"{}\")", what,
@@ -144,7 +97,7 @@ S3ErrorInfo ParseS3Error(std::string_view xml) {
   S3ErrorInfo info;
   if (xml.empty() || xml.size() > kMaxS3XmlBytes) return info;
   pugi::xml_document doc;
-  if (!LoadXml(&doc, xml, "").ok()) return info;
+  if (!xml::Load(&doc, xml, kMaxS3XmlBytes, "").ok()) return info;
   pugi::xml_node top = doc.document_element();
   if (!top || LocalName(top) != "Error") return info;
   info.code = Sanitize(Text(Child(top, "Code")), 100);
@@ -155,7 +108,7 @@ S3ErrorInfo ParseS3Error(std::string_view xml) {
 
 Result<std::string> ParseS3InitiateMultipart(std::string_view xml, std::string_view what) {
   pugi::xml_document doc;
-  P2L_RETURN_IF_ERROR(LoadXml(&doc, xml, what));
+  P2L_RETURN_IF_ERROR(xml::Load(&doc, xml, kMaxS3XmlBytes, what));
   pugi::xml_node top = doc.document_element();
   if (!top || LocalName(top) != "InitiateMultipartUploadResult") {
     return Status::InvalidInput(fmt::format("{}: not an InitiateMultipartUploadResult document", what));

@@ -43,6 +43,11 @@ struct StorageOptions {
   // Local backend: follow symbolic links found directly in these directories (PostgreSQL's
   // pg_tblspc/); every other symlink is reported as an error. Link loops are errors.
   std::vector<std::string> follow_symlinks_in;
+  // Local backend: keep the directories opened by OpenReader (after the same checks) and open the
+  // next files of the same directory relative to them, instead of walking the path again per file.
+  // For sources, which the import only reads; a directory replaced meanwhile keeps being read from
+  // the one opened first (the import re-lists every directory at the end to detect such changes).
+  bool reuse_read_dirs = false;
   int timeout_seconds = 60;      // per request (connect + transfer stall)
 };
 

@@ -1,23 +1,14 @@
 # shellcheck shell=bash
 # test/integration/azure_helpers.sh — helpers shared by the Azure tests (t_azure_*.sh). Source it
 # after lib.sh and after start_azurite (it needs AZURE_ACCOUNT, AZURE_KEY, AZURE_ENDPOINT):
-#   expect_fail CODE PATTERN CMD...   CMD must exit with CODE and print PATTERN on stderr
-#                                     (stdout/stderr kept in $W/out, $W/err; W must be set;
-#                                     both also appended to $EXPECT_FAIL_LOG when set)
+#   expect_fail, slice                from storage_lib.sh (W must be set)
 #   hmac_b64 TEXT                     base64(HMAC-SHA256(account key, TEXT))
 #   raw_get PATH QUERY CANON          an independent Shared Key GET (curl + openssl) of
 #                                     $AZURE_ENDPOINT$PATH?QUERY; CANON = the canonicalized query
 #                                     lines ("\nname:value" sorted), for checks the backend cannot make
 #   committed_blocks CONTAINER/BLOB   how many committed blocks the blob has (Get Block List)
 
-expect_fail() {
-  local code=$1 pat=$2 rc=0; shift 2
-  "$@" >"$W/out" 2>"$W/err" || rc=$?
-  [ "$rc" = "$code" ] || { cat "$W/err" >&2; die "'$*' exited $rc, expected $code"; }
-  [ -z "${EXPECT_FAIL_LOG:-}" ] || cat "$W/out" "$W/err" >> "$EXPECT_FAIL_LOG"
-  grep -q -- "$pat" "$W/err" || { cat "$W/err" >&2; die "'$*': error does not mention '$pat'"; }
-  log "expected failure ($code): $(head -c 300 "$W/err")"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/storage_lib.sh"   # expect_fail, slice
 
 _azure_hexkey=$(printf '%s' "$AZURE_KEY" | base64 -d | od -An -v -tx1 | tr -d ' \n')
 hmac_b64() { printf '%s' "$1" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$_azure_hexkey" -binary | base64 -w0; }

@@ -70,6 +70,21 @@ _P2L_ON_EXIT=()
 _P2L_SERVERS=()
 _P2L_PIDS=()
 on_exit() { _P2L_ON_EXIT+=("$*"); }
+# start_fault_proxy PORT RATE SEED [STALL_SECONDS [DIR]]: test/tools/fault_proxy ($FP) in front of
+# 127.0.0.1:PORT failing RATE of the requests (PRNG SEED), its port file and log in DIR (default
+# $W); sets PROXY_PID (tracked) and PROXY_PORT.
+start_fault_proxy() {
+  local dir=${5:-$W}
+  rm -f "$dir/proxy.port"
+  "$FP" --upstream "127.0.0.1:$1" --port-file "$dir/proxy.port" --fail-rate "$2" --seed "$3" \
+        --stall-seconds "${4:-4}" --max-seconds 900 >/dev/null 2>>"$dir/proxy.log" &
+  PROXY_PID=$!
+  track_pid "$PROXY_PID"
+  for _ in $(seq 50); do [ -s "$dir/proxy.port" ] && break; sleep 0.1; done
+  [ -s "$dir/proxy.port" ] || die "fault_proxy did not start"
+  PROXY_PORT=$(cat "$dir/proxy.port")
+}
+
 track_pid() {
   _P2L_PIDS+=("$1")
   echo "$1" >> "$P2L_TEST_DIR/.p2l-pids"   # the runner kills these too if the test is killed

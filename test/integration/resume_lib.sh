@@ -60,7 +60,7 @@ dest_ls() {
   local d=$1
   case "$d" in
     s3://*) "$ST" --endpoint "$S3_ENDPOINT" "$d" ls "$(tldir)/" | awk '$1=="obj"{n=$2; sub(".*/","",n); print n, $3, $4}' ;;
-    *) [ -d "$d/$(tldir)" ] && find "$d/$(tldir)" -maxdepth 1 -type f -printf '%f %s %T@\n' ;;
+    *) if [ -d "$d/$(tldir)" ]; then find "$d/$(tldir)" -maxdepth 1 -type f -printf '%f %s %T@\n'; fi ;;   # none yet: empty
   esac | LC_ALL=C sort
 }
 dest_get() {

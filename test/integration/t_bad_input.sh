@@ -6,7 +6,8 @@
 #   "in production"; then --allow-unclean-shutdown imports it), relation file size not a multiple
 #   of 8192, unparseable names in a database directory (a name PostgreSQL could have written in
 #   a non-canonical spelling is refused; any other name is skipped with a warning and the import
-#   succeeds, see docs/import-contents.md), destination not writable.
+#   succeeds, see docs/import-contents.md), destination not writable. Also: non-empty pg_replslot/,
+#   pg_commit_ts/ and pg_logical/ give one plan/import warning each (none while empty).
 . "$(dirname "$0")/lib.sh"
 . "$P2L_ROOT/test/hostile/mutate.sh"   # ctl_u32 (field + CRC), flip_byte
 need_bin
@@ -80,13 +81,31 @@ grep -qF "tenants" "$T/unwritable.err" || { cat "$T/unwritable.err" >&2; die "un
 log "destination_not_writable: $(tail -n1 "$T/unwritable.err" | cut -c1-160)"
 n=$((n + 1))
 
-# Names PostgreSQL never writes in a database directory: skipped with a warning, import succeeds.
+# Directories Neon's key space has no key for: nothing to say while empty (as PostgreSQL leaves
+# them), one warning each once they hold something (docs/import-contents.md).
+"$P2L_BIN" plan --json "$PG" > "$T/plan-clean.json" 2> /dev/null || die "plan of the clean copy failed"
+! grep -qF "not imported" "$T/plan-clean.json" || die "plan warns about empty pg_replslot/pg_commit_ts/pg_logical"
+mkdir "$PG/pg_replslot/slot_a" "$PG/pg_replslot/slot_b"
+head -c 8192 /dev/zero > "$PG/pg_commit_ts/0000"
+: > "$PG/pg_logical/snapshots/0-16B2F68.snap"
+"$P2L_BIN" plan --json "$PG" > "$T/plan-dropped.json" 2> /dev/null || die "plan with replication state failed"
+for w in 'pg_replslot/: 2 replication slots are not imported' 'pg_commit_ts/: 1 commit timestamp segment is not' \
+         'pg_logical/: logical replication state (1 logical decoding snapshot) is not imported'; do
+  python3 -c 'import json, sys; ws = json.load(open(sys.argv[1]))["warnings"]; sys.exit(sum(sys.argv[2] in w for w in ws) != 1)' \
+    "$T/plan-dropped.json" "$w" || { cat "$T/plan-dropped.json" >&2; die "plan --json warnings lack '$w' (once)"; }
+done
+log "non-empty pg_replslot/, pg_commit_ts/, pg_logical/: one plan warning each"
+
+# Names PostgreSQL never writes in a database directory: skipped with a warning, import succeeds
+# (and logs the warnings about the replication state above).
 : > "$PG/base/5/notes.txt"
 mkdir "$PG/base/5/lost+found"
 "$P2L_BIN" import --source "$PG" --dest "$T/dest-junk" --tenant-id "$TENANT" --timeline-id "$TL" \
   > /dev/null 2> "$T/junk.err" || { cat "$T/junk.err" >&2; die "import with junk names failed"; }
 grep -qF "base/5/notes.txt" "$T/junk.err" || { cat "$T/junk.err" >&2; die "no warning naming base/5/notes.txt"; }
 grep -qF "base/5/lost+found" "$T/junk.err" || { cat "$T/junk.err" >&2; die "no warning naming base/5/lost+found"; }
+grep -qF "pg_replslot/: 2 replication slots are not imported" "$T/junk.err" \
+  || { cat "$T/junk.err" >&2; die "import does not log the pg_replslot/ warning"; }
 grep -rqs '"Done"' --include='index_part.json*' "$T/dest-junk" || die "junk names: no Done index"
 "$P2L_BIN" verify --dest "$T/dest-junk" --source "$PG" > /dev/null 2> "$T/junk-verify.err" \
   || { cat "$T/junk-verify.err" >&2; die "verify after skipping junk names failed"; }

@@ -160,14 +160,8 @@ rm -rf "$T/exp-s3" "$T/exp-local" "$T/sl" "$T/ss"
 
 # ------------------------------------------------------------------ faults
 start_proxy() {  # start_proxy RATE SEED → PROXY_URL, PROXY_PID
-  rm -f "$T/proxy.port"
-  "$FP" --upstream "127.0.0.1:$S3_PORT" --port-file "$T/proxy.port" --fail-rate "$1" --seed "$2" \
-        --stall-seconds 1 --max-seconds 600 >/dev/null 2>>"$T/proxy.log" &
-  PROXY_PID=$!
-  track_pid "$PROXY_PID"
-  for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
-  [ -s "$T/proxy.port" ] || die "fault_proxy did not start"
-  PROXY_URL=http://127.0.0.1:$(cat "$T/proxy.port")
+  start_fault_proxy "$S3_PORT" "$1" "$2" 1 "$T"
+  PROXY_URL=http://127.0.0.1:$PROXY_PORT
 }
 stop_proxy() { kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; log "proxy: $(tail -1 "$T/proxy.log")"; }
 

@@ -3,7 +3,7 @@
 //
 //   fault_proxy --upstream 127.0.0.1:PORT [--port N] [--port-file FILE] [--fail-rate 0.3]
 //               [--seed N] [--kinds reset,500,503,truncate,stall] [--stall-seconds 10]
-//               [--max-seconds 1800] [--verbose]
+//               [--max-seconds 1800] [--verbose] [--log-heads FILE]
 //
 // Requests are forwarded byte-exactly (the head as received, including Host, so SigV4/SharedKey
 // signatures made for the proxy's address stay valid). On a fraction --fail-rate of requests
@@ -16,7 +16,9 @@
 // --fail-rate 1 makes every request fail. The listening port is printed on stdout
 // ("PORT\n") and written to --port-file. Counters go to stderr at exit (SIGTERM/SIGINT) and every
 // fault is logged with --verbose. Simple by design: a thread per connection, blocking sockets,
-// bounded loops; it exits by itself after --max-seconds.
+// bounded loops; it exits by itself after --max-seconds. --log-heads FILE appends the head of every
+// request received (request line and header lines, ending with an empty line) to FILE, so tests can
+// check what a client really sent (e.g. which headers a SigV4 signature covers).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -49,9 +51,11 @@ struct Config {
   int stall_seconds = 10;
   int max_seconds = 1800;
   bool verbose = false;
+  std::string log_heads;
 };
 
 Config g_cfg;
+std::mutex g_log_mu;
 std::mutex g_rng_mu;
 std::mt19937_64 g_rng;
 std::atomic<uint64_t> g_requests{0}, g_forwarded{0};
@@ -247,6 +251,16 @@ std::string ErrorAnswer(int status) {
          "\r\nConnection: close\r\n\r\n" + body;
 }
 
+// Appends a request head to --log-heads (whole heads only: one writer at a time).
+void LogHead(const std::string& head) {
+  if (g_cfg.log_heads.empty()) return;
+  std::lock_guard<std::mutex> l(g_log_mu);
+  FILE* f = std::fopen(g_cfg.log_heads.c_str(), "ab");
+  if (f == nullptr) return;
+  std::fwrite(head.data(), 1, head.size(), f);
+  std::fclose(f);
+}
+
 // ---------------------------------------------------------------------------------------- one connection
 
 void Serve(int client_fd) {
@@ -266,6 +280,7 @@ void Serve(int client_fd) {
     std::string body;
     if (!ReadBody(client, head, false, &body)) break;
     g_requests++;
+    LogHead(head);
     const std::string request_line = head.substr(0, head.find("\r\n"));
     const int fault = PickFault();
     if (fault >= 0) g_faults[fault]++;
@@ -396,6 +411,8 @@ int main(int argc, char** argv) {
       g_cfg.stall_seconds = std::atoi(val().c_str());
     } else if (a == "--max-seconds") {
       g_cfg.max_seconds = std::atoi(val().c_str());
+    } else if (a == "--log-heads") {
+      g_cfg.log_heads = val();
     } else if (a == "--verbose") {
       g_cfg.verbose = true;
     } else {

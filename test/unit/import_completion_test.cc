@@ -381,4 +381,30 @@ TEST_CASE("completion: Open validates flags and honours --status-dest") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("completion: a plain local PGDATA source gets no status object by default") {
+  ::unsetenv(kNotifyTokenEnv);
+  const std::string pgdata = TempDir();
+  std::filesystem::create_directories(pgdata + "/global");
+  std::ofstream(pgdata + "/global/pg_control") << "x";
+  auto src = OpenStorage(pgdata, StorageOptions{});
+  REQUIRE(src.ok());
+  auto p = CompletionPublisher::Open(CompletionFlags{}, src->get(), StorageOptions{}, NullEvents());
+  REQUIRE_MESSAGE(p.ok(), p.status().message());
+  const CompletionReport r = Report(Shard0104());
+  CHECK((*p)->Finish(r, Status::OK()).ok());
+  CHECK((*p)->Finish(r, Status::Io("failed")).code() == Code::kIo);   // the import's error is kept
+  CHECK(!std::filesystem::exists(pgdata + "/status"));
+
+  // A local directory in the import-bucket layout (pgdata/ beside status/) keeps the default.
+  const std::string bucket = TempDir();
+  std::filesystem::create_directories(bucket + "/pgdata/global");
+  std::ofstream(bucket + "/pgdata/global/pg_control") << "x";
+  auto bsrc = OpenStorage(bucket, StorageOptions{});
+  REQUIRE(bsrc.ok());
+  p = CompletionPublisher::Open(CompletionFlags{}, bsrc->get(), StorageOptions{}, NullEvents());
+  REQUIRE(p.ok());
+  REQUIRE((*p)->Finish(r, Status::OK()).ok());
+  CHECK(ReadFile(bucket + "/status/shard-0104") == StatusObjectBody(r, std::nullopt));
+}
+
 }  // namespace p2l

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layer/fuzz_entry.h"
@@ -128,39 +129,28 @@ TEST_CASE("layer reader: intact layers read without error") {
 }
 
 TEST_CASE("layer reader: summary corruption") {
-  std::string d = LayerD();
-  SUBCASE("bad magic") {
-    Put8(&d, 0, 0x12);
-    ExpectError(d, "bad magic 0x1260");
-  }
-  SUBCASE("delta layer magic") {
-    Put8(&d, 1, 0x61);
-    ExpectError(d, "delta layer");
-  }
-  SUBCASE("bad format version") {
-    Put8(&d, 3, 0x02);
-    ExpectError(d, "format_version 2");
-  }
-  SUBCASE("index_start_blk outside the file") {
-    Put8(&d, 83, 0x03);
-    ExpectError(d, "index_start_blk 3");
-  }
-  SUBCASE("index_start_blk 0") {
-    Put8(&d, 83, 0x00);
-    ExpectError(d, "index_start_blk 0");
-  }
-  SUBCASE("index_root_blk outside the index") {
-    Put8(&d, 87, 0x01);
-    ExpectError(d, "index_root_blk 1");
-  }
-  SUBCASE("empty key range") {
-    Put8(&d, 71, 0x07);  // key_end = key(7) = key_start
-    ExpectError(d, "empty key range");
-  }
-  SUBCASE("key outside the summary's range") {
-    Put8(&d, 53, 0x08);  // key_start = key(8)
-    Put8(&d, 71, 0x09);  // key_end = key(9)
-    ExpectError(d, "outside the layer's key range");
+  // Each case writes bytes {offset, value} into the summary of LayerD() and expects an error.
+  struct Case {
+    const char* name;
+    std::vector<std::pair<size_t, uint8_t>> bytes;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"bad magic", {{0, 0x12}}, "bad magic 0x1260"},
+      {"delta layer magic", {{1, 0x61}}, "delta layer"},
+      {"bad format version", {{3, 0x02}}, "format_version 2"},
+      {"index_start_blk outside the file", {{83, 0x03}}, "index_start_blk 3"},
+      {"index_start_blk 0", {{83, 0x00}}, "index_start_blk 0"},
+      {"index_root_blk outside the index", {{87, 0x01}}, "index_root_blk 1"},
+      {"empty key range", {{71, 0x07}}, "empty key range"},  // key_end = key(7) = key_start
+      // key_start = key(8), key_end = key(9)
+      {"key outside the summary's range", {{53, 0x08}, {71, 0x09}}, "outside the layer's key range"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    std::string d = LayerD();
+    for (const auto& [off, v] : c.bytes) Put8(&d, off, v);
+    ExpectError(d, c.error);
   }
 }
 

@@ -1,6 +1,10 @@
 // The plan refuses what would be silently wrong: each error with its exact message (pgdata_walk.h,
 // source_layout.h, keyspace-and-sharding.md §3.3, §7).
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "import/plan.h"
 #include "import/source_options.h"
 #include "plan_test_util.h"
@@ -23,6 +27,30 @@ struct Db5 : TempPgdata {
     Database(5);
   }
 };
+
+// A cluster planning must refuse: `setup` adds the bad part to a minimal PostgreSQL `pg` cluster
+// with database 5; the error is `code` with message d.Path(path) + message [+ d.Path(then_path)].
+struct BadCase {
+  const char* name;
+  std::function<void(TempPgdata&)> setup;
+  std::string path, message;
+  Code code = Code::kInvalidInput;
+  int pg = 16;
+  std::string then_path;
+};
+
+void CheckRefused(const std::vector<BadCase>& cases) {
+  for (const BadCase& c : cases) {
+    CAPTURE(c.name);
+    TempPgdata d(c.pg);
+    d.Minimal();
+    d.Database(5);
+    c.setup(d);
+    Status st = PlanError(d);
+    CHECK(st.code() == c.code);
+    CHECK(st.message() == d.Path(c.path) + c.message + (c.then_path.empty() ? "" : d.Path(c.then_path)));
+  }
+}
 
 TEST_CASE("plan strict: relation file size not a multiple of 8192") {
   Db5 d;
@@ -57,34 +85,35 @@ TEST_CASE("plan strict: non-canonical relation file names") {
 }
 
 TEST_CASE("plan strict: missing segments") {
-  {
-    Db5 d;
-    d.File("base/5/16384", 1ull << 30);
-    d.Blocks("base/5/16384.2", 1);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("base/5/16384.2") + ": segment 1 of relation 16384 (main fork) is missing");
-  }
-  {
-    Db5 d;
-    d.Blocks("base/5/16384", 1);
-    d.Blocks("base/5/16384_fsm.1", 1);
-    Status st = PlanError(d);
-    CHECK(st.code() == Code::kInvalidInput);
-    CHECK(st.message() == d.Path("base/5/16384_fsm.1") + ": segment 0 of relation 16384 (fsm fork) is missing");
-  }
-  {
-    // a stray segment is named, not the short segment 0 in front of it
-    Db5 d;
-    d.Blocks("base/5/16384", 14);
-    d.Blocks("base/5/16384.2", 1);
-    CHECK(PlanError(d).message() == d.Path("base/5/16384.2") + ": segment 1 of relation 16384 (main fork) is missing");
-  }
-  {
-    Db5 d;
-    d.Blocks("base/5/16384", 14);
-    d.Blocks("base/5/16384.40000", 1);
-    CHECK(PlanError(d).message().starts_with(d.Path("base/5/16384.40000") + ": segment number 40000 is out of range"));
-  }
+  const std::string main1 = ": segment 1 of relation 16384 (main fork) is missing";
+  CheckRefused({
+      {"1 GiB segment 0, segment 2",
+       [](TempPgdata& d) {
+         d.File("base/5/16384", 1ull << 30);
+         d.Blocks("base/5/16384.2", 1);
+       },
+       "base/5/16384.2", main1},
+      {"fsm segment 1 without 0",
+       [](TempPgdata& d) {
+         d.Blocks("base/5/16384", 1);
+         d.Blocks("base/5/16384_fsm.1", 1);
+       },
+       "base/5/16384_fsm.1", ": segment 0 of relation 16384 (fsm fork) is missing"},
+      // a stray segment is named, not the short segment 0 in front of it
+      {"short segment 0, segment 2",
+       [](TempPgdata& d) {
+         d.Blocks("base/5/16384", 14);
+         d.Blocks("base/5/16384.2", 1);
+       },
+       "base/5/16384.2", main1},
+      {"segment 40000",
+       [](TempPgdata& d) {
+         d.Blocks("base/5/16384", 14);
+         d.Blocks("base/5/16384.40000", 1);
+       },
+       "base/5/16384.40000",
+       ": segment number 40000 is out of range (a relation has at most 32768 segments, 0..32767)"},
+  });
 }
 
 TEST_CASE("plan strict: base/ missing or without a database") {
@@ -125,91 +154,44 @@ TEST_CASE("plan strict: segment number 32768 or more") {
 }
 
 TEST_CASE("plan strict: SLRU segments") {
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.File("pg_xact/0001", 100);
-    Status st = PlanError(d);
-    CHECK(st.code() == Code::kInvalidInput);
-    CHECK(st.message() == d.Path("pg_xact/0001") + ": size 100 is not a multiple of 8192");
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_multixact/offsets/0001", 33);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("pg_multixact/offsets/0001") + ": SLRU segment has 33 pages, more than 32");
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_xact/000", 1);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("pg_xact/0000") + ": same SLRU segment number 0 as " + d.Path("pg_xact/000"));
-  }
-  {
-    // A full 32-page segment is fine; on shard 1 of 4 SLRUs are not even listed.
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_xact/0001", 32);
-    CHECK(d.Plan().ok());
-    d.Blocks("pg_xact/0002", 33);
-    CHECK(d.Plan(Sharded(1, 4)).ok());
-  }
+  CheckRefused({
+      {"partial page", [](TempPgdata& d) { d.File("pg_xact/0001", 100); }, "pg_xact/0001",
+       ": size 100 is not a multiple of 8192"},
+      {"33 pages", [](TempPgdata& d) { d.Blocks("pg_multixact/offsets/0001", 33); }, "pg_multixact/offsets/0001",
+       ": SLRU segment has 33 pages, more than 32"},
+      {"same number twice", [](TempPgdata& d) { d.Blocks("pg_xact/000", 1); }, "pg_xact/0000",
+       ": same SLRU segment number 0 as ", Code::kInvalidInput, 16, "pg_xact/000"},
+  });
+  // A full 32-page segment is fine; on shard 1 of 4 SLRUs are not even listed.
+  TempPgdata d(16);
+  d.Minimal();
+  d.Blocks("pg_xact/0001", 32);
+  CHECK(d.Plan().ok());
+  d.Blocks("pg_xact/0002", 33);
+  CHECK(d.Plan(Sharded(1, 4)).ok());
 }
 
 TEST_CASE("plan strict: pg_filenode.map") {
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Remove("base/1/pg_filenode.map");
-    Status st = PlanError(d);
-    CHECK(st.code() == Code::kNotFound);
-    CHECK(st.message() == d.Path("base/1/pg_filenode.map") +
-                              ": not found; every database directory must have its relation map (database 1663/1)");
-  }
-  {
-    TempPgdata d(14);
-    d.Minimal();
-    d.Remove("global/pg_filenode.map");
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("global/pg_filenode.map") +
-                              ": not found; every database directory must have its relation map (database 1664/0)");
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.File("base/1/pg_filenode.map", 512);  // the PG 14/15 size on a PG 16 cluster
-    Status st = PlanError(d);
-    CHECK(st.code() == Code::kInvalidInput);
-    CHECK(st.message() == d.Path("base/1/pg_filenode.map") +
-                              ": size 512 is not the 524 bytes of a PostgreSQL 16 relation map");
-  }
+  CheckRefused({
+      {"database map missing", [](TempPgdata& d) { d.Remove("base/1/pg_filenode.map"); }, "base/1/pg_filenode.map",
+       ": not found; every database directory must have its relation map (database 1663/1)", Code::kNotFound},
+      {"global map missing", [](TempPgdata& d) { d.Remove("global/pg_filenode.map"); }, "global/pg_filenode.map",
+       ": not found; every database directory must have its relation map (database 1664/0)", Code::kNotFound, 14},
+      {"PG 14/15 size on PG 16",
+       [](TempPgdata& d) { d.File("base/1/pg_filenode.map", 512); }, "base/1/pg_filenode.map",
+       ": size 512 is not the 524 bytes of a PostgreSQL 16 relation map"},
+  });
 }
 
 TEST_CASE("plan strict: database directory names") {
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Database(5);
-    std::filesystem::rename(d.root() / "base/5", d.root() / "base/05");
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("base/05/") + ": non-canonical database directory name (PostgreSQL would name it \"5\")");
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Database(0);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("base/0/") + ": database OID 0 is invalid");
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Dir("base/99999999999");
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("base/99999999999/") + ": database OID out of range");
-  }
+  CheckRefused({
+      {"non-canonical",
+       [](TempPgdata& d) { std::filesystem::rename(d.root() / "base/5", d.root() / "base/05"); }, "base/05/",
+       ": non-canonical database directory name (PostgreSQL would name it \"5\")"},
+      {"OID 0", [](TempPgdata& d) { d.Database(0); }, "base/0/", ": database OID 0 is invalid"},
+      {"OID out of range", [](TempPgdata& d) { d.Dir("base/99999999999"); }, "base/99999999999/",
+       ": database OID out of range"},
+  });
 }
 
 TEST_CASE("plan strict: no pg_control in either layout") {
@@ -246,47 +228,25 @@ TEST_CASE("plan strict: a cluster that was not shut down cleanly") {
 }
 
 TEST_CASE("plan strict: tablespaces") {
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_tblspc/70000/PG_16_202307071/5/16384", 1);
-    Status st = PlanError(d);
-    CHECK(st.code() == Code::kInvalidInput);
-    CHECK(st.message() == d.Path("pg_tblspc/70000/PG_16_202307071/5/") +
-                              ": tablespace OID 70000 does not fit the pageserver's 16-bit key field (max 65535)");
-  }
-  {
-    // A large OID without data of this version is harmless.
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_tblspc/70000/PG_15_202209061/5/16384", 1);
-    auto r = d.Plan();
-    REQUIRE(r.ok());
-    CHECK(r->warnings.size() == 1);
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_tblspc/1663/PG_16_202307071/5/16384", 1);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("pg_tblspc/1663/PG_16_202307071/5/") + ": 1663 is not a valid user tablespace OID");
-  }
-  {
-    TempPgdata d(16);
-    d.Minimal();
-    d.Blocks("pg_tblspc/016385/PG_16_202307071/5/16384", 1);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("pg_tblspc/016385/") +
-                              ": non-canonical tablespace directory name (PostgreSQL would name it \"16385\")");
-  }
-  {
-    // Relation files in a tablespace follow the same rules.
-    TempPgdata d(16);
-    d.Minimal();
-    d.File("pg_tblspc/16385/PG_16_202307071/5/16384", 10);
-    Status st = PlanError(d);
-    CHECK(st.message() == d.Path("pg_tblspc/16385/PG_16_202307071/5/16384") + ": size 10 is not a multiple of 8192");
-  }
+  CheckRefused({
+      {"OID over 65535", [](TempPgdata& d) { d.Blocks("pg_tblspc/70000/PG_16_202307071/5/16384", 1); },
+       "pg_tblspc/70000/PG_16_202307071/5/",
+       ": tablespace OID 70000 does not fit the pageserver's 16-bit key field (max 65535)"},
+      {"pg_default", [](TempPgdata& d) { d.Blocks("pg_tblspc/1663/PG_16_202307071/5/16384", 1); },
+       "pg_tblspc/1663/PG_16_202307071/5/", ": 1663 is not a valid user tablespace OID"},
+      {"non-canonical", [](TempPgdata& d) { d.Blocks("pg_tblspc/016385/PG_16_202307071/5/16384", 1); },
+       "pg_tblspc/016385/", ": non-canonical tablespace directory name (PostgreSQL would name it \"16385\")"},
+      // Relation files in a tablespace follow the same rules.
+      {"partial page", [](TempPgdata& d) { d.File("pg_tblspc/16385/PG_16_202307071/5/16384", 10); },
+       "pg_tblspc/16385/PG_16_202307071/5/16384", ": size 10 is not a multiple of 8192"},
+  });
+  // A large OID without data of this version is harmless.
+  TempPgdata d(16);
+  d.Minimal();
+  d.Blocks("pg_tblspc/70000/PG_15_202209061/5/16384", 1);
+  auto r = d.Plan();
+  REQUIRE(r.ok());
+  CHECK(r->warnings.size() == 1);
 }
 
 TEST_CASE("plan strict: two-phase state file of xid 0") {

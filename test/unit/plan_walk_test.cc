@@ -493,5 +493,47 @@ TEST_CASE("plan: CheckRelSegments accepts full segments followed by a partial on
                             "number 4294967295, which is not a valid block number");
 }
 
+TEST_CASE("plan: non-empty pg_replslot/, pg_commit_ts/, pg_logical/ give one warning each") {
+  TempPgdata d(15);
+  d.Minimal();
+  // As PostgreSQL leaves them with nothing to drop: no warning.
+  d.Dir("pg_replslot");
+  d.Dir("pg_commit_ts");
+  d.Dir("pg_logical/snapshots");
+  d.Dir("pg_logical/mappings");
+  d.File("pg_logical/replorigin_checkpoint", 8);  // magic + CRC, no origin
+  {
+    auto r = d.Plan();
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->warnings.empty());
+  }
+  d.Dir("pg_replslot/sub_a");
+  d.Dir("pg_replslot/sub_b");
+  d.File("pg_commit_ts/0000", 8192);
+  d.File("pg_logical/replorigin_checkpoint", 8 + 3 * 16);
+  d.File("pg_logical/snapshots/0-16B2F68.snap", 100);
+  d.File("pg_logical/mappings/map-1", 10);
+  d.File("pg_logical/mappings/map-2", 10);
+  auto r = d.Plan();
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  std::vector<std::string> want = {
+      d.Path("pg_replslot/") +
+          ": 2 replication slots are not imported (the pageserver keeps no replication slots); recreate them after "
+          "attaching",
+      d.Path("pg_commit_ts/") +
+          ": 1 commit timestamp segment is not imported (Neon's key space has no key for commit timestamps); "
+          "pg_xact_commit_timestamp() returns NULL for transactions committed before the import",
+      d.Path("pg_logical/") +
+          ": logical replication state (3 replication origins, 1 logical decoding snapshot, 2 logical rewrite "
+          "mappings) is not imported (Neon's import writes no replication origin or logical replication keys); "
+          "recreate replication origins and subscriptions after attaching",
+  };
+  CHECK(r->warnings == want);
+  // Every shard plans the same warnings (each shard's import logs them).
+  auto r1 = d.Plan(Sharded(1, 4));
+  REQUIRE_MESSAGE(r1.ok(), r1.status().message());
+  CHECK(r1->warnings == want);
+}
+
 }  // namespace
 }  // namespace p2l

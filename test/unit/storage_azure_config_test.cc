@@ -142,7 +142,7 @@ TEST_CASE("AzureStorage::MakeRequest: URL, SAS and Shared Key signing") {
   AzureStorage s(*cfg, StorageOptions());
   CHECK(s.Url() == "az://devstoreaccount1/cn1/pre");
   CHECK(s.Describe("a/b") == "az://devstoreaccount1/cn1/pre/a/b");
-  CHECK(s.BlobName("a b") == "pre/a b");
+  CHECK(s.Key("a b") == "pre/a b");
   http::Request r = s.MakeRequest("GET", "pre/a b", {{"comp", "list"}});
   CHECK(r.url == "http://127.0.0.1:9/devstoreaccount1/cn1/pre/a%20b?comp=list");
   REQUIRE(r.sign);

@@ -20,90 +20,13 @@
 #include "storage/http.h"
 #include "storage/rate_limiter.h"
 #include "storage/retry.h"
+#include "test_http_server.h"
 
 namespace p2l {
 
 namespace {
 
-// Answers each connection's first request with the next scripted raw answer, then closes it.
-class ScriptedServer {
- public:
-  explicit ScriptedServer(std::vector<std::string> answers) : answers_(std::move(answers)) {
-    lfd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-    REQUIRE(::listen(lfd_, 16) == 0);
-    socklen_t len = sizeof(a);
-    ::getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~ScriptedServer() {
-    stop_ = true;
-    ::shutdown(lfd_, SHUT_RDWR);
-    ::close(lfd_);
-    thread_.join();
-  }
-  std::string url(const std::string& path = "/x") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  int requests() const { return requests_.load(); }
-  std::vector<std::string> bodies() {
-    std::lock_guard<std::mutex> l(mu_);
-    return bodies_;
-  }
-
- private:
-  void Run() {
-    size_t next = 0;
-    while (!stop_) {
-      int c = ::accept(lfd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string req;
-      char buf[65536];
-      size_t head_end = std::string::npos;
-      while (head_end == std::string::npos) {
-        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        req.append(buf, size_t(n));
-        head_end = req.find("\r\n\r\n");
-      }
-      size_t want = 0;
-      size_t cl = req.find("Content-Length: ");
-      if (cl != std::string::npos && cl < head_end) want = std::strtoull(req.c_str() + cl + 16, nullptr, 10);
-      while (head_end != std::string::npos && req.size() < head_end + 4 + want) {
-        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        req.append(buf, size_t(n));
-      }
-      if (head_end != std::string::npos) {
-        std::lock_guard<std::mutex> l(mu_);
-        bodies_.push_back(req.substr(head_end + 4));
-      }
-      requests_++;
-      const std::string& ans = answers_[std::min(next, answers_.size() - 1)];
-      next++;
-      size_t off = 0;
-      while (off < ans.size()) {
-        ssize_t n = ::send(c, ans.data() + off, ans.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        off += size_t(n);
-      }
-      ::close(c);
-    }
-  }
-
-  std::vector<std::string> answers_;
-  int lfd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> requests_{0};
-  std::mutex mu_;
-  std::vector<std::string> bodies_;
-};
+using ScriptedServer = testing::ScriptedHttpServer;  // raw answers, one per connection
 
 std::string Answer(int status, const std::string& body, const std::string& extra = "") {
   return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " + std::to_string(body.size()) +

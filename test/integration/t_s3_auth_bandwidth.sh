@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# t_s3_auth_bandwidth.sh — two S3 features checked on the wire / by the clock, against the
+# SigV4-verifying S3 server (scripts/s3-server.sh) and a tiny PostgreSQL 15 PGDATA:
+#   - AWS_SESSION_TOKEN (temporary credentials): every request of an import into S3, seen through
+#     test/tools/fault_proxy --log-heads, carries X-Amz-Security-Token with the token, and the
+#     header is covered by the signature (listed in the Authorization's SignedHeaders, which the
+#     server verifies); the import succeeds;
+#   - --max-bandwidth (per remote storage, downloads and uploads; local paths are not capped): an
+#     import into S3 capped at 8 MiB/s takes at least (layer bytes / cap - 1 s of burst) and writes
+#     the same objects as the uncapped import (ETags compared; index_part without timestamps and
+#     plan fingerprint). Only a lower bound is checked, never an upper one, so a loaded machine
+#     cannot make it fail. (The read side of the same limiter: storage_http_test.cc.)
+# The source is local: uploading a PGDATA to the S3 server would dominate the run time.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/s3_lib.sh"
+T=$P2L_TEST_DIR
+need_bin
+SRC=$(PGTEST_TINY=1 pgdata_ref 15 1)/pgdata
+s3_setup
+TENANT=3c1d5e7f9a2b4c6d8e0f1a2b3c4d5e6f TL=0f1e2d3c4b5a69788796a5b4c3d2e1f0
+# imp NAME SRC DEST [flags...]: import with fixed ids and key, --json summary in $T/NAME.json
+imp() {
+  local name=$1 src=$2 dest=$3; shift 3
+  "$P2L_BIN" import --source "$src" --dest "$dest" --tenant-id "$TENANT" --timeline-id "$TL" \
+    --idempotency-key t-s3-auth-bandwidth --soft-size-limit 4MiB --jobs 2 --endpoint "$S3_ENDPOINT" --json "$@" \
+    > "$T/$name.json" 2> "$T/$name.err" || { tail -5 "$T/$name.err" >&2; die "import $name failed"; }
+}
+summary() { python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    j = json.loads(l)
+    if j.get("event") == "summary": print(j[sys.argv[2]])' "$T/$1.json" "$2"; }
+# objects NAME: one line per object under s3://dst/NAME (test/tools/storage_tool): name, size and
+# version (the ETag, an md5 of the content); index_part.json instead fetched and printed without
+# its run-dependent fields (norm_tree)
+objects() {
+  local st dir name
+  st=$(need_tool storage_tool)
+  "$st" --endpoint "$S3_ENDPOINT" "s3://dst/$1" ls-r > "$T/$1.list"
+  for dir in $(awk '{print $1}' "$T/$1.list" | xargs -n1 dirname | sort -u); do
+    "$st" --endpoint "$S3_ENDPOINT" "s3://dst/$1" ls "$dir" | grep '^obj ' | grep -v index_part.json
+  done
+  for name in $(awk '{print $1}' "$T/$1.list" | grep index_part.json); do
+    mkdir -p "$(dirname "$T/$1.idx/$name")"
+    "$st" --endpoint "$S3_ENDPOINT" "s3://dst/$1" get "$name" > "$T/$1.idx/$name"
+  done
+  norm_tree "$T/$1.idx"
+}
+
+# ------------------------------------------------------------------ AWS_SESSION_TOKEN on the wire
+log "AWS_SESSION_TOKEN: local -> S3 through the logging proxy"
+FP=$(need_tool fault_proxy)
+TOKEN="FwoGZXIvYXdzEJr//////////wEaDP2LsessionTokenTest+/="
+"$FP" --upstream "127.0.0.1:$S3_PORT" --port-file "$T/fp.port" --log-heads "$T/heads.txt" --max-seconds 600 \
+  > /dev/null 2> "$T/fp.err" &
+track_pid $!
+for _ in $(seq 100); do [ -s "$T/fp.port" ] && break; sleep 0.1; done
+[ -s "$T/fp.port" ] || die "fault_proxy did not start: $(cat "$T/fp.err")"
+AWS_SESSION_TOKEN=$TOKEN S3_ENDPOINT=http://127.0.0.1:$(cat "$T/fp.port") imp token "$SRC" s3://dst/token
+python3 - "$T/heads.txt" "$TOKEN" <<'EOF' || die "session token check failed"
+import re, sys
+heads = [h for h in open(sys.argv[1], "rb").read().decode().split("\r\n\r\n") if h.strip()]
+token = sys.argv[2]
+methods = {}
+for h in heads:
+    lines = h.split("\r\n")
+    hdr = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdr[k.strip().lower()] = v.strip()
+    what = lines[0]
+    if hdr.get("x-amz-security-token") != token:
+        sys.exit(f"no X-Amz-Security-Token with the token in: {what}")
+    m = re.search(r"SignedHeaders=([^,]+)", hdr.get("authorization", ""))
+    if not m or "x-amz-security-token" not in m.group(1).split(";"):
+        sys.exit(f"x-amz-security-token is not in SignedHeaders ({m and m.group(1)}) of: {what}")
+    methods[what.split()[0]] = methods.get(what.split()[0], 0) + 1
+if len(heads) < 10 or "PUT" not in methods:
+    sys.exit(f"too few requests seen: {methods}")
+print(f"{len(heads)} requests {methods}: all carry the signed token")
+EOF
+objects token > "$T/ref.objects"
+grep -q "index_part.json" "$T/ref.objects" || die "no index_part in the token import"
+
+# ------------------------------------------------------------------ --max-bandwidth
+RATE=$((8 << 20))
+check_slow() {   # check_slow NAME SECONDS BYTES: SECONDS >= BYTES/RATE - 1
+  python3 -c 'import sys
+name, took, nbytes, rate = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+floor = nbytes / rate - 1.0
+print(f"{name}: {nbytes} bytes at {rate} B/s capped took {took:.1f} s (lower bound {floor:.1f} s)")
+sys.exit(0 if floor > 1 and took >= floor else 1)' "$@" "$RATE" >&2 || die "$1: --max-bandwidth was not honoured (or too few bytes)"
+}
+timed_imp() {   # timed_imp NAME ...imp args: prints the seconds it took
+  local t0; t0=$(date +%s.%N)
+  imp "$@"
+  python3 -c 'import sys,time; print(time.time() - float(sys.argv[1]))' "$t0"
+}
+
+log "--max-bandwidth: local -> S3 capped at $RATE B/s"
+took=$(timed_imp upcap "$SRC" s3://dst/upcap --max-bandwidth 8MiB)
+check_slow "S3 destination" "$took" "$(summary upcap bytes)"
+objects upcap > "$T/upcap.objects"
+assert_files_equal "$T/ref.objects" "$T/upcap.objects"
+log "ok"
