@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "import/source_layout.h"
 #include "util/log.h"
 
 namespace p2l {
@@ -132,10 +133,13 @@ Result<std::unique_ptr<CompletionPublisher>> CompletionPublisher::Open(
   // The default is Neon's protocol: status/ beside pgdata/ in the import bucket. A plain local
   // PGDATA directory (global/pg_control at its top) is not such a location: writing there would
   // change the cluster's own directory, so no status object unless --status-dest asks for one.
-  if (source->IsLocal() && source->Stat("global/pg_control").ok()) {
-    LogInfo("{} is a plain PGDATA directory: no status object is written into it (pass --status-dest URL "
-            "to write one elsewhere)", source->Url());
-    return std::make_unique<CompletionPublisher>(nullptr, false, std::move(notify), events);
+  if (source->IsLocal()) {
+    Result<SourceLayout> layout = DetectSourceLayout(*source);
+    if (layout.ok() && !layout->bucket_layout()) {
+      LogInfo("{} is a plain PGDATA directory: no status object is written into it (pass --status-dest URL "
+              "to write one elsewhere)", source->Url());
+      return std::make_unique<CompletionPublisher>(nullptr, false, std::move(notify), events);
+    }
   }
   return std::make_unique<CompletionPublisher>(source, true, std::move(notify), events);
 }

@@ -18,7 +18,6 @@
 
 #include "import/executor.h"
 #include "import/job_writer.h"
-#include "import/listing_prefetch.h"
 #include "import/pgdata_marker.h"
 #include "import/plan.h"
 #include "import/source_options.h"
@@ -56,14 +55,6 @@ Status ParallelFor(size_t n, size_t threads, const std::function<Status(size_t)>
                      [&fn](size_t i, const std::atomic<bool>&) { return fn(i); });
   for (size_t i = 0; i < n; i++) P2L_RETURN_IF_ERROR(ex.Wait(i));
   return Status::OK();
-}
-
-// The directories whose sub-directories planning walks: base/ (one per database) and everything
-// below pg_tblspc/ (tablespace, version directory, databases). `dir` has no trailing '/'.
-bool PlanListsChildrenOf(std::string_view dir) {
-  const size_t slash = dir.rfind('/');
-  const std::string_view last = slash == std::string_view::npos ? dir : dir.substr(slash + 1);
-  return last == "base" || last == "pg_tblspc" || dir.find("pg_tblspc/") != std::string_view::npos;
 }
 
 class Importer {
@@ -266,12 +257,7 @@ Status Importer::LoadState(ExistingImport kind, const std::optional<TimelineInde
   po.allow_unclean_shutdown = o_.allow_unclean_shutdown;
   po.verify_pages = true;
   LogInfo("planning: listing {}", src_->Url());
-  {
-    // Remote sources: the database directories and tablespaces are listed ahead, in parallel.
-    std::optional<PrefetchingLister> ahead;
-    if (!src_->IsLocal()) ahead.emplace(*src_, std::min<size_t>(threads_ * 2, 16), PlanListsChildrenOf);
-    P2L_ASSIGN_OR_RETURN(plan_, BuildPlan(ahead ? static_cast<Storage&>(*ahead) : *src_, po));
-  }
+  P2L_ASSIGN_OR_RETURN(plan_, BuildPlan(*src_, po));
   for (const std::string& w : plan_.warnings) LogWarn("{}", w);
   const uint64_t fp = plan_.Fingerprint();
   sum_.jobs = plan_.jobs.size();
@@ -537,8 +523,7 @@ Status Importer::Execute() {
   return Status::OK();
 }
 
-// After all layers are durable: every source object must still be what the plan saw.
-// After the jobs, every planned source object must still be as planning saw it (same size and
+// After all layers are durable, every planned source object must still be as planning saw it (same size and
 // version): a source that changes during the import could have given layers that mix old and new
 // contents. One listing per directory of the plan (in parallel) rather than one stat/HEAD per
 // object: planning listed the same directories, so the answers are comparable, and a directory of
@@ -551,7 +536,8 @@ Status Importer::RecheckSources() {
     by_dir[slash == std::string::npos ? std::string_view() : std::string_view(o.name).substr(0, slash + 1)]
         .push_back(&o);
   }
-  std::vector<std::pair<std::string_view, std::vector<const ObjectInfo*>>> dirs(by_dir.begin(), by_dir.end());
+  std::vector<std::pair<std::string_view, std::vector<const ObjectInfo*>>> dirs(std::make_move_iterator(by_dir.begin()),
+                                                                               std::make_move_iterator(by_dir.end()));
   return ParallelFor(dirs.size(), std::min<size_t>(threads_ * 2, 64), [&](size_t i) -> Status {
     const auto& [dir, wanted] = dirs[i];
     P2L_ASSIGN_OR_RETURN(Listing now, src_->List(dir));

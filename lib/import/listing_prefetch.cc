@@ -50,7 +50,6 @@ void PrefetchingLister::Worker() {
       auto it = entries_.find(dir);
       if (it != entries_.end()) {
         it->second.result.emplace(std::move(r));
-        it->second.done = true;
       }
     }
     cv_.notify_all();
@@ -80,7 +79,7 @@ Result<Listing> PrefetchingLister::List(std::string_view dir_in) {
     if (it != entries_.end()) {
       // Queued or in flight: wait for it (a queued one is taken by a worker, never dropped
       // before the destructor).
-      cv_.wait(lk, [&] { return it->second.done; });
+      cv_.wait(lk, [&] { return it->second.result.has_value(); });
       r = std::move(it->second.result);
       entries_.erase(it);
       hits_++;

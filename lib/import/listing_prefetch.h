@@ -60,8 +60,7 @@ class PrefetchingLister : public Storage {
 
  private:
   struct Entry {
-    bool done = false;
-    std::optional<Result<Listing>> result;
+    std::optional<Result<Listing>> result;   // set when the listing is done
   };
   void Worker();
   void Enqueue(const Listing& l, std::string_view dir);

@@ -357,20 +357,25 @@ class Walker {
   // One warning per directory whose contents Neon's key space has no key for, when it holds
   // anything (docs/import-contents.md "Dropped with a warning").
   Status WarnNotImported() {
-    P2L_ASSIGN_OR_RETURN(Listing slots, s_.List(o_.prefix + "pg_replslot/"));
-    if (size_t n = slots.prefixes.size() + slots.objects.size(); n > 0) {
-      Warn(fmt::format("{}: {} {} not imported (the pageserver keeps no replication slots); recreate them after "
-                       "attaching",
-                       s_.Describe(o_.prefix + "pg_replslot/"), Count(n, "replication slot"), n == 1 ? "is" : "are"));
-    }
-    P2L_ASSIGN_OR_RETURN(Listing cts, s_.List(o_.prefix + "pg_commit_ts/"));
-    if (size_t n = cts.prefixes.size() + cts.objects.size(); n > 0) {
-      Warn(fmt::format("{}: {} {} not imported (Neon's key space has no key for commit timestamps); "
-                       "pg_xact_commit_timestamp() returns NULL for transactions committed before the import",
-                       s_.Describe(o_.prefix + "pg_commit_ts/"), Count(n, "commit timestamp segment"),
-                       n == 1 ? "is" : "are"));
-    }
+    P2L_RETURN_IF_ERROR(WarnIfNotEmpty("pg_replslot/", "replication slot", "replication slots",
+                                       "(the pageserver keeps no replication slots); recreate them after attaching"));
+    P2L_RETURN_IF_ERROR(WarnIfNotEmpty(
+        "pg_commit_ts/", "commit timestamp segment", "commit timestamp segments",
+        "(Neon's key space has no key for commit timestamps); pg_xact_commit_timestamp() returns NULL for "
+        "transactions committed before the import"));
     return WarnLogicalNotImported();
+  }
+
+  // "<dir>: N <nouns> is/are not imported <why>" when <prefix><dir> has any entry.
+  Status WarnIfNotEmpty(std::string_view dir, std::string_view noun, std::string_view nouns, std::string_view why) {
+    const std::string path = o_.prefix + std::string(dir);
+    P2L_ASSIGN_OR_RETURN(Listing l, s_.List(path));
+    const size_t n = l.prefixes.size() + l.objects.size();
+    if (n > 0) {
+      Warn(fmt::format("{}: {} {} not imported {}", s_.Describe(path), Count(n, noun, nouns), n == 1 ? "is" : "are",
+                       why));
+    }
+    return Status::OK();
   }
 
   // pg_logical/: replorigin_checkpoint (magic, 16 bytes per replication origin, CRC: 8 bytes
@@ -382,7 +387,9 @@ class Walker {
     size_t other = l.prefixes.size();
     for (const ObjectInfo& obj : l.objects) {
       if (BaseName(obj.name) == "replorigin_checkpoint" && obj.size >= 8) {
-        if (uint64_t origins = (obj.size - 8) / 16; origins > 0) parts.push_back(Count(origins, "replication origin"));
+        if (uint64_t origins = (obj.size - 8) / 16; origins > 0) {
+          parts.push_back(Count(origins, "replication origin", "replication origins"));
+        }
       } else {
         other++;
       }
@@ -393,10 +400,11 @@ class Walker {
       other--;
       P2L_ASSIGN_OR_RETURN(Listing sl, s_.List(subdir));
       if (size_t n = sl.prefixes.size() + sl.objects.size(); n > 0) {
-        parts.push_back(Count(n, sub == "snapshots" ? "logical decoding snapshot" : "logical rewrite mapping"));
+        parts.push_back(sub == "snapshots" ? Count(n, "logical decoding snapshot", "logical decoding snapshots")
+                                           : Count(n, "logical rewrite mapping", "logical rewrite mappings"));
       }
     }
-    if (other > 0) parts.push_back(Count(other, "other entry"));
+    if (other > 0) parts.push_back(Count(other, "other entry", "other entries"));
     if (parts.empty()) return Status::OK();
     Warn(fmt::format("{}: logical replication state ({}) is not imported (Neon's import writes no replication origin "
                      "or logical replication keys); recreate replication origins and subscriptions after attaching",
@@ -404,10 +412,8 @@ class Walker {
     return Status::OK();
   }
 
-  static std::string Count(uint64_t n, std::string_view noun) {
-    if (n == 1) return fmt::format("1 {}", noun);
-    if (noun.ends_with("entry")) return fmt::format("{} {}ies", n, noun.substr(0, noun.size() - 1));
-    return fmt::format("{} {}s", n, noun);
+  static std::string Count(uint64_t n, std::string_view noun, std::string_view nouns) {
+    return fmt::format("{} {}", n, n == 1 ? noun : nouns);
   }
 
   Storage& s_;

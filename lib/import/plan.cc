@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 #include <tuple>
 
+#include "import/listing_prefetch.h"
 #include "import/pgdata_walk.h"
 #include "import/source_layout.h"
 #include "keyspace/keys.h"
@@ -179,6 +182,21 @@ std::vector<ImportJob> SplitIntoJobs(std::vector<ImportTask> tasks, uint64_t sof
   return jobs;
 }
 
+namespace {
+
+// Listings a plan of a remote source runs ahead at most (PrefetchingLister).
+constexpr size_t kListAhead = 8;
+
+// The directories whose sub-directories the PGDATA walk lists: base/ (one per database) and
+// everything below pg_tblspc/ (tablespace, version directory, databases). No trailing '/'.
+bool PlanListsChildrenOf(std::string_view dir) {
+  const size_t slash = dir.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? dir : dir.substr(slash + 1);
+  return last == "base" || last == "pg_tblspc" || dir.find("pg_tblspc/") != std::string_view::npos;
+}
+
+}  // namespace
+
 Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts) {
   {
     Result<ShardIdentity> sh = ShardIdentity::Make(opts.shard.number, opts.shard.count, opts.shard.stripe_size);
@@ -203,7 +221,9 @@ Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts) {
   wo.pg_major = control.pg_major;
   wo.catalog_version = control.catalog_version;
   wo.include_slrus = opts.shard.number == 0;
-  P2L_ASSIGN_OR_RETURN(PgdataListing listing, WalkPgdata(source, wo));
+  std::optional<PrefetchingLister> ahead;   // remote sources: list databases/tablespaces in parallel
+  if (!source.IsLocal()) ahead.emplace(source, kListAhead, PlanListsChildrenOf);
+  P2L_ASSIGN_OR_RETURN(PgdataListing listing, WalkPgdata(ahead ? static_cast<Storage&>(*ahead) : source, wo));
 
   plan.jobs = SplitIntoJobs(BuildTasks(control, listing, opts), opts.soft_size_limit);
 

@@ -398,7 +398,7 @@ class LocalReader : public RandomReader {
 
 }  // namespace
 
-Result<std::shared_ptr<UniqueFd>> LocalStorage::ReadDir(std::string_view dir) {
+Result<std::shared_ptr<UniqueFd>> LocalStorage::DirForReading(std::string_view dir) {
   constexpr size_t kMaxReadDirs = 256;
   if (reuse_read_dirs_) {
     std::lock_guard<std::mutex> g(dirs_mu_);
@@ -419,7 +419,7 @@ Result<std::unique_ptr<RandomReader>> LocalStorage::OpenReader(std::string_view 
   P2L_RETURN_IF_ERROR(ValidateObjectName(name).WithContext(Describe("")));
   std::string_view dir, base;
   SplitName(name, &dir, &base);
-  Result<std::shared_ptr<UniqueFd>> dfd = ReadDir(dir);
+  Result<std::shared_ptr<UniqueFd>> dfd = DirForReading(dir);
   if (!dfd.ok()) {
     if (dfd.status().IsNotFound()) {
       if (expect != nullptr) return Status::SourceChanged(fmt::format("{}: file disappeared since planning", Describe(name)));

@@ -102,7 +102,7 @@ class LocalStorage : public Storage {
   Status WriteTemp(std::string_view name, std::string_view data, UniqueFd* dir_fd, std::string* tmp_base);
 
   // OpenDir for readers: with StorageOptions::reuse_read_dirs, from the cache below.
-  Result<std::shared_ptr<UniqueFd>> ReadDir(std::string_view dir);
+  Result<std::shared_ptr<UniqueFd>> DirForReading(std::string_view dir);
 
   std::string url_;
   std::string root_;
