@@ -28,7 +28,7 @@ struct ImportFlags {
   uint32_t generation = 1;
   uint32_t jobs = 0;
   uint32_t checkpoint_every = 8;
-  bool restart = false, allow_unclean = false, ignore_checksums = false;
+  bool restart = false, allow_unclean = false, ignore_checksums = false, no_sync = false;
   std::string wait_for_pgdata;
   CLI::Option* wait_opt = nullptr;
   std::string tmp_dir;
@@ -73,6 +73,7 @@ Result<ImportOptions> ToOptions(const ImportFlags& f) {
   o.restart = f.restart;
   o.allow_unclean_shutdown = f.allow_unclean;
   o.ignore_checksum_failures = f.ignore_checksums;
+  o.sync = !f.no_sync;
   if (f.wait_opt != nullptr && f.wait_opt->count() > 0) {
     if (f.wait_for_pgdata.empty()) {
       o.wait_for_pgdata_seconds = kDefaultPgdataWaitSeconds;
@@ -131,6 +132,9 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
                     ->expected(0, 1);
   AddToolStorageFlags(sub, f->storage);
   sub->add_option("--max-bandwidth", f->max_bandwidth, "Bytes per second per remote storage (0 = unlimited)");
+  sub->add_flag("--no-sync", f->no_sync,
+                "Local destination: do not fsync layers and index (faster; an OS crash can lose or corrupt "
+                "them: for scratch copies and tests, like pg_basebackup --no-sync)");
   sub->add_option("--tmp-dir", f->tmp_dir, "Where layers for remote destinations are staged (default TMPDIR)");
   sub->add_option("--status-dest", f->completion.status_dest,
                   "Where the per-shard status object status/shard-NNCC is written (default: the source "

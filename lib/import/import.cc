@@ -112,7 +112,13 @@ Status Importer::Setup() {
 
   // A local source follows the tablespace links in pg_tblspc/ (source_options.h).
   P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, o_.storage));
-  P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, o_.storage));
+  StorageOptions dest_opts = o_.storage;
+  dest_opts.sync = o_.sync;
+  P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, dest_opts));
+  if (!o_.sync && dst_->IsLocal()) {
+    LogInfo("--no-sync: the layers and index are not fsynced; an operating-system crash can lose or corrupt "
+            "them (rerun with --restart after one)");
+  }
   // Before any work, so that bad completion flags fail fast.
   P2L_ASSIGN_OR_RETURN(pub_, CompletionPublisher::Open(o_.completion, src_.get(), o_.storage, ev_));
   tl_dir_ = TimelinePath(sum_.tenant, o_.shard, sum_.timeline);
@@ -454,6 +460,7 @@ Status Importer::Execute() {
   jo.max_range = o_.max_range;
   jo.checksums = plan_.control.HasChecksums();
   jo.ignore_checksum_failures = o_.ignore_checksum_failures;
+  jo.sync = o_.sync;
 
   std::vector<JobOutput> outs(run.size());
   std::unique_ptr<OrderedExecutor> ex;

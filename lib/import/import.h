@@ -62,6 +62,7 @@ struct ImportOptions {
   uint64_t max_range = 4ull << 20;
   std::optional<int64_t> wait_for_pgdata_seconds;   // --wait-for-pgdata[=TIMEOUT]
   StorageOptions storage;                // remote options, applied to source and destination
+  bool sync = true;                      // local destination: fsync what is written (--no-sync)
   LeaseOptions lease;
   CompletionFlags completion;            // --status-dest, --notify-url, --notify-timeout
 };

@@ -53,7 +53,7 @@ class LazyLayer {
     wo.sync = false;   // StagedObject::Commit makes the object durable
     // A local destination fsyncs the file in Commit: have the kernel write it back while the job
     // goes on, so that fsync finds little left to do (a remote one uploads and deletes it).
-    wo.start_writeback = dest_.IsLocal();
+    wo.start_writeback = dest_.IsLocal() && opts_.sync;
     P2L_ASSIGN_OR_RETURN(writer_, ImageLayerWriter::Create(staged_->local_path(), opts_.tenant, opts_.timeline,
                                                            job_.start, job_.end, opts_.lsn, wo));
     return Status::OK();

@@ -49,6 +49,7 @@ struct JobWriterOptions {
   bool ignore_checksum_failures = false;
   uint64_t max_object_value = 64ull << 20;   // kObjectValue bound
   uint32_t read_ahead = 4;             // remote sources: read-ahead threads per job (0 = off)
+  bool sync = true;                    // the destination fsyncs layers (off: no writeback hints)
 };
 
 struct JobOutput {

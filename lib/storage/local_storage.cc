@@ -41,8 +41,9 @@ Status WriteAllFd(int fd, std::string_view data, const std::string& what) {
   return Status::OK();
 }
 
-Status FsyncFd(int fd, const std::string& what) {
-  if (::fsync(fd) != 0) return Status::Io(fmt::format("{}: fsync: {}", what, Errno(errno)));
+// fsync(fd) unless `sync` is false (StorageOptions::sync).
+Status FsyncFd(bool sync, int fd, const std::string& what) {
+  if (sync && ::fsync(fd) != 0) return Status::Io(fmt::format("{}: fsync: {}", what, Errno(errno)));
   return Status::OK();
 }
 
@@ -74,7 +75,7 @@ Result<std::unique_ptr<Storage>> OpenLocalStorage(std::string_view url, std::str
 }
 
 LocalStorage::LocalStorage(std::string url, std::string root, const StorageOptions& opts)
-    : url_(std::move(url)), root_(std::move(root)), reuse_read_dirs_(opts.reuse_read_dirs) {
+    : url_(std::move(url)), root_(std::move(root)), reuse_read_dirs_(opts.reuse_read_dirs), sync_(opts.sync) {
   for (std::string d : opts.follow_symlinks_in) {
     while (!d.empty() && d.back() == '/') d.pop_back();
     follow_in_.push_back(d);
@@ -194,7 +195,7 @@ Result<UniqueFd> LocalStorage::OpenDir(std::string_view dir, bool create, std::v
         return Status::Io(fmt::format("{}: mkdir: {}", Describe(dir.substr(0, next)), Errno(errno)));
       }
       // Make the new directory entry durable.
-      P2L_RETURN_IF_ERROR(FsyncFd(cur.get(), Describe(parent)));
+      P2L_RETURN_IF_ERROR(FsyncFd(sync_, cur.get(), Describe(parent)));
       sub = OpenSubdir(cur.get(), parent, comp, &ids);
     }
     if (!sub.ok()) return sub.status();
@@ -478,7 +479,7 @@ Status LocalStorage::WriteTemp(std::string_view name, std::string_view data, Uni
   if (fd < 0) return Status::Io(fmt::format("{}: create: {}", what, Errno(errno)));
   UniqueFd f(fd);
   Status st = WriteAllFd(fd, data, what);
-  if (st.ok()) st = FsyncFd(fd, what);
+  if (st.ok()) st = FsyncFd(sync_, fd, what);
   if (!st.ok()) ::unlinkat(dir_fd->get(), tmp_base->c_str(), 0);
   return st;
 }
@@ -496,7 +497,7 @@ Status LocalStorage::Put(std::string_view name, std::string_view data) {
     ::unlinkat(dfd.get(), tmp.c_str(), 0);
     return Status::Io(fmt::format("{}: rename: {}", Describe(name), Errno(e)));
   }
-  return FsyncFd(dfd.get(), Describe(dir));
+  return FsyncFd(sync_, dfd.get(), Describe(dir));
 }
 
 Status LocalStorage::PutIfAbsent(std::string_view name, std::string_view data) {
@@ -515,16 +516,17 @@ Status LocalStorage::PutIfAbsent(std::string_view name, std::string_view data) {
     if (e == EEXIST) return Status::Conflict(fmt::format("{}: already exists", Describe(name)));
     return Status::Io(fmt::format("{}: link: {}", Describe(name), Errno(e)));
   }
-  return FsyncFd(dfd.get(), Describe(dir));
+  return FsyncFd(sync_, dfd.get(), Describe(dir));
 }
 
 namespace {
 
 class LocalStaged : public StagedObject {
  public:
-  LocalStaged(UniqueFd dir_fd, std::string dir_desc, std::string tmp_base, std::string final_base,
+  LocalStaged(bool sync, UniqueFd dir_fd, std::string dir_desc, std::string tmp_base, std::string final_base,
               std::string local_path, std::string final_desc)
-      : dir_fd_(std::move(dir_fd)),
+      : sync_(sync),
+        dir_fd_(std::move(dir_fd)),
         dir_desc_(std::move(dir_desc)),
         tmp_base_(std::move(tmp_base)),
         final_base_(std::move(final_base)),
@@ -537,18 +539,21 @@ class LocalStaged : public StagedObject {
 
   Status Commit() override {
     if (committed_) return Status::Internal(fmt::format("{}: committed twice", final_desc_));
-    int fd = ::openat(dir_fd_.get(), tmp_base_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return Status::Io(fmt::format("{}: open for fsync: {}", local_path_, Errno(errno)));
-    UniqueFd f(fd);
-    P2L_RETURN_IF_ERROR(FsyncFd(fd, local_path_));
+    if (sync_) {
+      int fd = ::openat(dir_fd_.get(), tmp_base_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return Status::Io(fmt::format("{}: open for fsync: {}", local_path_, Errno(errno)));
+      UniqueFd f(fd);
+      P2L_RETURN_IF_ERROR(FsyncFd(sync_, fd, local_path_));
+    }
     if (::renameat(dir_fd_.get(), tmp_base_.c_str(), dir_fd_.get(), final_base_.c_str()) != 0) {
       return Status::Io(fmt::format("{}: rename to {}: {}", local_path_, final_desc_, Errno(errno)));
     }
     committed_ = true;
-    return FsyncFd(dir_fd_.get(), dir_desc_);
+    return FsyncFd(sync_, dir_fd_.get(), dir_desc_);
   }
 
  private:
+  const bool sync_;
   UniqueFd dir_fd_;
   std::string dir_desc_, tmp_base_, final_base_, local_path_, final_desc_;
   bool committed_ = false;
@@ -565,7 +570,7 @@ Result<std::unique_ptr<StagedObject>> LocalStorage::Stage(std::string_view name)
   int fd = ::openat(dfd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::Io(fmt::format("{}: create: {}", Describe(JoinName(dir, tmp)), Errno(errno)));
   ::close(fd);
-  return std::unique_ptr<StagedObject>(new LocalStaged(std::move(dfd), Describe(dir), tmp, std::string(base),
+  return std::unique_ptr<StagedObject>(new LocalStaged(sync_, std::move(dfd), Describe(dir), tmp, std::string(base),
                                                        Describe(JoinName(dir, tmp)), Describe(name)));
 }
 
@@ -580,7 +585,7 @@ Status LocalStorage::Delete(std::string_view name) {
     if (errno == ENOENT) return Status::OK();
     return Status::Io(fmt::format("{}: unlink: {}", Describe(name), Errno(errno)));
   }
-  return FsyncFd(dfd->get(), Describe(dir));
+  return FsyncFd(sync_, dfd->get(), Describe(dir));
 }
 
 }  // namespace p2l

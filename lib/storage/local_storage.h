@@ -9,7 +9,8 @@
 // * Versions are "<mtime_ns>-<inode>". Readers use pread on one fd (posix_fadvise SEQUENTIAL) and
 //   re-check size/version with fstat every kStatEvery reads and on the read that reaches the end.
 // * Writes are atomic and durable: temp file "<name>.<random>.___temp" in the destination
-//   directory, fsync, rename (or link() for PutIfAbsent), fsync of the directory.
+//   directory, fsync, rename (or link() for PutIfAbsent), fsync of the directory. Without
+//   StorageOptions::sync the fsyncs are left out: still atomic, no longer durable.
 #pragma once
 
 #include <sys/stat.h>
@@ -108,6 +109,7 @@ class LocalStorage : public Storage {
   std::string root_;
   std::vector<std::string> follow_in_;  // directory names without trailing '/'
   const bool reuse_read_dirs_;
+  const bool sync_;   // StorageOptions::sync
   std::mutex dirs_mu_;
   std::map<std::string, std::shared_ptr<UniqueFd>, std::less<>> read_dirs_;   // at most kMaxReadDirs
 };

@@ -48,6 +48,10 @@ struct StorageOptions {
   // For sources, which the import only reads; a directory replaced meanwhile keeps being read from
   // the one opened first (the import re-lists every directory at the end to detect such changes).
   bool reuse_read_dirs = false;
+  // Local backend: make every write durable (fsync of the file and of its directory) before it is
+  // reported done. False (`import --no-sync`): writes are still atomic (temp file + rename), so a
+  // killed process leaves nothing half-written, but an operating-system crash may lose them.
+  bool sync = true;
   int timeout_seconds = 60;      // per request (connect + transfer stall)
 };
 
