@@ -8,9 +8,10 @@
 #   - --max-bandwidth (per remote storage, downloads and uploads; local paths are not capped): an
 #     import into S3 capped at 8 MiB/s takes at least (layer bytes / cap - 1 s of burst) and writes
 #     the same objects as the uncapped import (ETags compared; index_part without timestamps and
-#     plan fingerprint). Only a lower bound is checked, never an upper one, so a loaded machine
-#     cannot make it fail. (The read side of the same limiter: storage_http_test.cc.)
-# The source is local: uploading a PGDATA to the S3 server would dominate the run time.
+#     plan fingerprint); and an import FROM S3 capped the same way takes at least (source bytes /
+#     cap - 1 s) and writes the same layers as a local -> local import of the same PGDATA. Only a
+#     lower bound is checked, never an upper one, so a loaded machine cannot make it fail.
+# The PGDATA is the tiny one (pg_wal/ is not uploaded: the import does not read it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/s3_lib.sh"
 T=$P2L_TEST_DIR
@@ -101,4 +102,14 @@ took=$(timed_imp upcap "$SRC" s3://dst/upcap --max-bandwidth 8MiB)
 check_slow "S3 destination" "$took" "$(summary upcap bytes)"
 objects upcap > "$T/upcap.objects"
 assert_files_equal "$T/ref.objects" "$T/upcap.objects"
+
+log "--max-bandwidth: S3 -> local capped at $RATE B/s"
+awscp --recursive --exclude 'pg_wal/*' "$SRC" s3://src/bw/pgdata/
+s3_put_marker src/bw '{"done": true}'
+took=$(timed_imp downcap s3://src/bw "$T/downcap" --max-bandwidth 8MiB --status-dest "$T/status")
+check_slow "S3 source" "$took" "$(summary downcap source_bytes)"
+imp localref "$SRC" "$T/localref"
+norm_tree "$T/localref" > "$T/localref.tree"
+norm_tree "$T/downcap" > "$T/downcap.tree"
+assert_files_equal "$T/localref.tree" "$T/downcap.tree"
 log "ok"
