@@ -4,7 +4,9 @@
 RUNS holds one line per measured run: "case=NAME scale=S round=R wall=.. user=.. sys=.. maxrss_kb=..
 rchar=.. ... [bytes=..] [source_bytes=..] [out_bytes=..]" (test/tools/bench_run.cc and bench.sh).
 Prints a table of medians and ratios and the targets of issue 7, and writes everything to JSON.
-The KEY=VALUE arguments (scale, scale2, reps, jobs, machine, ...) go to the JSON "meta" object.
+The KEY=VALUE arguments (scale, scale2, reps, jobs, machine, ...) go to the JSON "meta" object;
+rtt_ms (the per-request delay of the s3_import_rtt / curl_rtt cases, through test/tools/fault_proxy
+--latency-ms) and rtt_import_requests (requests per s3_import_rtt run) label those cases.
 """
 import json
 import statistics
@@ -39,6 +41,7 @@ def main():
     runs_path, json_path = sys.argv[1], sys.argv[2]
     meta = dict(a.split("=", 1) for a in sys.argv[3:])
     scale, scale2 = int(meta.get("scale", 0)), int(meta.get("scale2", 0))
+    scale1 = int(meta.get("scale1", 0)) or scale   # the smaller size of the scaling pair
     runs = parse(runs_path)
 
     def of(case, sc=scale):
@@ -57,7 +60,8 @@ def main():
         return s
 
     cases = {}
-    for c in ("cp", "cp_sync", "import", "import_zstd", "s3_import", "curl", "pg_dump"):
+    for c in ("cp", "cp_sync", "import", "import_nosync", "import_zstd", "s3_import", "curl", "s3_import_rtt",
+              "curl_rtt", "pg_dump"):
         s = summary(c)
         if s:
             cases[c] = s
@@ -77,10 +81,11 @@ def main():
                                                                     "source_bytes", "maxrss_kb")}
         cases["shards4"]["runs"] = len(full)
     if scale2:
-        for c in ("cp", "cp_sync", "import"):
-            s = summary(c, scale2)
-            if s:
-                cases[f"{c}@{scale2}"] = s
+        for sc in sorted({scale1, scale2} - {scale}):
+            for c in ("cp", "cp_sync", "import"):
+                s = summary(c, sc)
+                if s:
+                    cases[f"{c}@{sc}"] = s
 
     MiB = 1 << 20
 
@@ -103,6 +108,14 @@ def main():
         derived["import_over_cp_cpu"] = ratio(imp["cpu"], cp["cpu"])
         if cases.get("cp_sync"):
             derived["import_over_cp_sync_wall"] = ratio(imp["wall"], cases["cp_sync"]["wall"])
+    nosync = cases.get("import_nosync")
+    if nosync and cp:
+        derived["import_nosync_over_cp_wall"] = ratio(nosync["wall"], cp["wall"])
+        target("local import (--no-sync) wall <= 1.25 x cp -r", derived["import_nosync_over_cp_wall"], 1.25,
+               lambda v: v <= 1.25)
+        derived["import_nosync_over_cp_cpu"] = ratio(nosync["cpu"], cp["cpu"])
+        if imp:
+            derived["import_nosync_over_import_wall"] = ratio(nosync["wall"], imp["wall"])
     if "s3_import" in cases and "curl" in cases:
         s3, cu = cases["s3_import"], cases["curl"]
         derived["s3_import_MiBps"] = mbps(s3.get("source_bytes"), s3["wall"])
@@ -110,7 +123,16 @@ def main():
         derived["s3_over_curl_throughput"] = ratio(derived["s3_import_MiBps"], derived["curl_MiBps"])
         target("S3 import >= 90% of parallel curl throughput", derived["s3_over_curl_throughput"], 0.9,
                lambda v: v >= 0.9)
-    rss_runs = [r["maxrss_kb"] for r in runs if r["case"] in ("import", "import_zstd", "s3_import")
+    if "s3_import_rtt" in cases and "curl_rtt" in cases:
+        s3, cu = cases["s3_import_rtt"], cases["curl_rtt"]
+        rtt = meta.get("rtt_ms", "?")
+        derived["s3_rtt_import_MiBps"] = mbps(s3.get("source_bytes"), s3["wall"])
+        derived["curl_rtt_MiBps"] = mbps(cu.get("bytes"), cu["wall"])
+        derived["s3_rtt_over_curl_rtt_throughput"] = ratio(derived["s3_rtt_import_MiBps"], derived["curl_rtt_MiBps"])
+        target(f"S3 import >= 90% of curl, endpoint with {rtt} ms per request",
+               derived["s3_rtt_over_curl_rtt_throughput"], 0.9, lambda v: v >= 0.9)
+    rss_runs = [r["maxrss_kb"] for r in runs if r["case"] in ("import", "import_nosync", "import_zstd", "s3_import",
+                                                              "s3_import_rtt")
                 or r["case"].startswith("shard")]
     if rss_runs:
         derived["max_import_rss_MiB"] = max(rss_runs) / 1024
@@ -133,16 +155,22 @@ def main():
     if "pg_dump" in cases and imp:
         derived["pg_dump_over_import_wall"] = ratio(cases["pg_dump"]["wall"], imp["wall"])
     big = cases.get(f"import@{scale2}")
-    if big and imp:
-        size_ratio = ratio(big.get("source_bytes"), imp.get("source_bytes"))
+    at1 = (lambda c: cases.get(c)) if scale1 == scale else (lambda c: cases.get(f"{c}@{scale1}"))
+    small, small_cp = at1("import"), at1("cp")
+    for sc in sorted({scale1, scale2} - {scale}):
+        i, c, cs = cases.get(f"import@{sc}"), cases.get(f"cp@{sc}"), cases.get(f"cp_sync@{sc}")
+        if i and c:
+            derived[f"import_over_cp_wall@{sc}"] = ratio(i["wall"], c["wall"])
+        if i and cs:
+            derived[f"import_over_cp_sync_wall@{sc}"] = ratio(i["wall"], cs["wall"])
+    if big and small:
+        size_ratio = ratio(big.get("source_bytes"), small.get("source_bytes"))
+        derived["scaling_sizes"] = f"{scale1} -> {scale2}"
         derived["scaling_size_ratio"] = size_ratio
-        derived["scaling_time_ratio"] = ratio(big["wall"], imp["wall"])
-        derived["scaling_rss_ratio"] = ratio(big["maxrss_kb"], imp["maxrss_kb"])
-        if cases.get(f"cp@{scale2}") and cp:
-            derived["scaling_cp_time_ratio"] = ratio(cases[f"cp@{scale2}"]["wall"], cp["wall"])
-            derived[f"import_over_cp_wall@{scale2}"] = ratio(big["wall"], cases[f"cp@{scale2}"]["wall"])
-        if cases.get(f"cp_sync@{scale2}"):
-            derived[f"import_over_cp_sync_wall@{scale2}"] = ratio(big["wall"], cases[f"cp_sync@{scale2}"]["wall"])
+        derived["scaling_time_ratio"] = ratio(big["wall"], small["wall"])
+        derived["scaling_rss_ratio"] = ratio(big["maxrss_kb"], small["maxrss_kb"])
+        if cases.get(f"cp@{scale2}") and small_cp:
+            derived["scaling_cp_time_ratio"] = ratio(cases[f"cp@{scale2}"]["wall"], small_cp["wall"])
         if size_ratio:
             derived["scaling_time_over_size"] = ratio(derived["scaling_time_ratio"], size_ratio)
             target("time grows linearly (time ratio <= 1.1 x size ratio)", derived["scaling_time_over_size"],
@@ -154,9 +182,15 @@ def main():
         return "-" if v is None else spec.format(v)
 
     print(f"\npgdata2layers benchmark  (PostgreSQL {meta.get('major')}, scale {scale}"
-          f"{f', scale2 {scale2}' if scale2 else ''}, {meta.get('reps')} rounds, --jobs {meta.get('jobs')})")
+          f"{f', scaling {scale1} and {scale2}' if scale2 else ''}, {meta.get('reps')} rounds,"
+          f" --jobs {meta.get('jobs')})")
     print(f"machine: {meta.get('machine')}")
-    print("medians over the rounds; MiB/s = source bytes / wall\n")
+    print("medians over the rounds; MiB/s = source bytes / wall")
+    if cases.get("s3_import_rtt") or cases.get("curl_rtt"):
+        reqs = meta.get("rtt_import_requests")
+        print(f"*_rtt: through test/tools/fault_proxy delaying every request by {meta.get('rtt_ms')} ms (a simulated"
+              f" round trip){f'; {reqs} requests per import' if reqs else ''}")
+    print()
     hdr = f"{'case':<16}{'wall s':>9}{'cpu s':>8}{'RSS MiB':>9}{'read MiB':>10}{'src MiB':>9}{'out MiB':>9}{'MiB/s':>8}"
     print(hdr)
     print("-" * len(hdr))
@@ -167,11 +201,12 @@ def main():
               f"{f((s.get('out_bytes') or 0) / MiB, '{:.1f}'):>9}{f(mbps(nbytes, s.get('wall')), '{:.0f}'):>8}")
     print("\nratios:")
     for k, v in derived.items():
-        print(f"  {k:<34}{f(v, '{:.3f}')}")
+        print(f"  {k:<34}{v if isinstance(v, str) else f(v, '{:.3f}')}")
     print("\ntargets (issue 7):")
+    width = max([55] + [len(t["target"]) + 1 for t in targets])
     for t in targets:
         met = "?" if t["met"] is None else ("met" if t["met"] else "MISSED")
-        print(f"  {met:<7}{t['target']:<55}{f(t['value'], '{:.3f}')}  (limit {t['limit']})")
+        print(f"  {met:<7}{t['target']:<{width}}{f(t['value'], '{:.3f}')}  (limit {t['limit']})")
     print(f"\noutputs byte-identical across rounds: {'yes' if meta.get('identical') == '1' else 'NO'}")
 
     with open(json_path, "w") as out:

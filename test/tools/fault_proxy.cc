@@ -3,7 +3,7 @@
 //
 //   fault_proxy --upstream 127.0.0.1:PORT [--port N] [--port-file FILE] [--fail-rate 0.3]
 //               [--seed N] [--kinds reset,500,503,truncate,stall] [--stall-seconds 10]
-//               [--max-seconds 1800] [--verbose] [--log-heads FILE]
+//               [--max-seconds 1800] [--verbose] [--log-heads FILE] [--latency-ms N]
 //
 // Requests are forwarded byte-exactly (the head as received, including Host, so SigV4/SharedKey
 // signatures made for the proxy's address stay valid). On a fraction --fail-rate of requests
@@ -19,6 +19,10 @@
 // bounded loops; it exits by itself after --max-seconds. --log-heads FILE appends the head of every
 // request received (request line and header lines, ending with an empty line) to FILE, so tests can
 // check what a client really sent (e.g. which headers a SigV4 signature covers).
+// --latency-ms N (0..10000, default 0) delays every request by N ms once its head and body have been
+// received, before anything else happens to it (forwarded, or faulted): a model of one network round
+// trip per request to a remote endpoint (scripts/bench.sh uses it with --fail-rate 0). Connection
+// set-up is not delayed, and requests on different connections are delayed concurrently.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +32,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -52,6 +57,7 @@ struct Config {
   int max_seconds = 1800;
   bool verbose = false;
   std::string log_heads;
+  int latency_ms = 0;
 };
 
 Config g_cfg;
@@ -65,6 +71,7 @@ std::atomic<bool> g_stop{false};
 
 constexpr size_t kMaxHead = 64 << 10;
 constexpr uint64_t kMaxBody = 1ull << 30;
+constexpr long kMaxLatencyMs = 10000;
 
 void Log(const char* fmt, const std::string& a, const std::string& b = "") {
   if (g_cfg.verbose) std::fprintf(stderr, fmt, a.c_str(), b.c_str());
@@ -281,6 +288,7 @@ void Serve(int client_fd) {
     if (!ReadBody(client, head, false, &body)) break;
     g_requests++;
     LogHead(head);
+    if (g_cfg.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_cfg.latency_ms));
     const std::string request_line = head.substr(0, head.find("\r\n"));
     const int fault = PickFault();
     if (fault >= 0) g_faults[fault]++;
@@ -413,6 +421,16 @@ int main(int argc, char** argv) {
       g_cfg.max_seconds = std::atoi(val().c_str());
     } else if (a == "--log-heads") {
       g_cfg.log_heads = val();
+    } else if (a == "--latency-ms") {
+      const std::string v = val();
+      char* end = nullptr;
+      errno = 0;
+      const long ms = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || *end != '\0' || errno != 0 ||
+          ms < 0 || ms > kMaxLatencyMs) {
+        return Usage(("--latency-ms must be an integer from 0 to " + std::to_string(kMaxLatencyMs) + ", not '" + v + "'").c_str());
+      }
+      g_cfg.latency_ms = int(ms);
     } else if (a == "--verbose") {
       g_cfg.verbose = true;
     } else {
