@@ -96,8 +96,8 @@ demo:
 	$(MAKE) $(BIN)
 	PGDATA2LAYERS_BIN=$(abspath $(BIN)) scripts/demo.sh
 
-bench: $(BIN)
-	PGDATA2LAYERS_BIN=$(abspath $(BIN)) scripts/bench.sh
+bench: $(BIN) $(BUILD)/tools/fault_proxy
+	PGDATA2LAYERS_BIN=$(abspath $(BIN)) PGDATA2LAYERS_TOOLS=$(abspath $(BUILD)/tools) scripts/bench.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
