@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_s3_auth_bandwidth.sh — two S3 features checked on the wire / by the clock, against the
+# t_s3_auth_bandwidth.sh — S3 features checked on the wire / by the clock, against the
 # SigV4-verifying S3 server (scripts/s3-server.sh) and a tiny PostgreSQL 15 PGDATA:
 #   - AWS_SESSION_TOKEN (temporary credentials): every request of an import into S3, seen through
 #     test/tools/fault_proxy --log-heads, carries X-Amz-Security-Token with the token, and the
@@ -10,7 +10,11 @@
 #     the same objects as the uncapped import (ETags compared; index_part without timestamps and
 #     plan fingerprint); and an import FROM S3 capped the same way takes at least (source bytes /
 #     cap - 1 s) and writes the same layers as a local -> local import of the same PGDATA. Only a
-#     lower bound is checked, never an upper one, so a loaded machine cannot make it fail.
+#     lower bound is checked, never an upper one, so a loaded machine cannot make it fail;
+#   - --source-endpoint/--source-region and --dest-endpoint/--dest-region: S3 -> S3 with the shared
+#     --endpoint pointing nowhere, source and destination each through its own logging proxy: every
+#     request reaches the proxy of its side, signed for its side's region, and the layers equal
+#     those of a local -> local import.
 # The PGDATA is the tiny one (pg_wal/ is not uploaded: the import does not read it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/s3_lib.sh"
@@ -47,17 +51,24 @@ objects() {
   norm_tree "$T/$1.idx"
 }
 
+FP=$(need_tool fault_proxy)
+# logging_proxy NAME: a fault-free fault_proxy in front of the S3 server that appends every request
+# head to $T/NAME.heads; sets PORT
+logging_proxy() {
+  "$FP" --upstream "127.0.0.1:$S3_PORT" --port-file "$T/$1.port" --log-heads "$T/$1.heads" --max-seconds 600 \
+    > /dev/null 2> "$T/$1.err" &
+  track_pid $!
+  for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.1; done
+  [ -s "$T/$1.port" ] || die "fault_proxy did not start: $(cat "$T/$1.err")"
+  PORT=$(cat "$T/$1.port")
+}
+
 # ------------------------------------------------------------------ AWS_SESSION_TOKEN on the wire
 log "AWS_SESSION_TOKEN: local -> S3 through the logging proxy"
-FP=$(need_tool fault_proxy)
 TOKEN="FwoGZXIvYXdzEJr//////////wEaDP2LsessionTokenTest+/="
-"$FP" --upstream "127.0.0.1:$S3_PORT" --port-file "$T/fp.port" --log-heads "$T/heads.txt" --max-seconds 600 \
-  > /dev/null 2> "$T/fp.err" &
-track_pid $!
-for _ in $(seq 100); do [ -s "$T/fp.port" ] && break; sleep 0.1; done
-[ -s "$T/fp.port" ] || die "fault_proxy did not start: $(cat "$T/fp.err")"
-AWS_SESSION_TOKEN=$TOKEN S3_ENDPOINT=http://127.0.0.1:$(cat "$T/fp.port") imp token "$SRC" s3://dst/token
-python3 - "$T/heads.txt" "$TOKEN" <<'EOF' || die "session token check failed"
+logging_proxy token
+AWS_SESSION_TOKEN=$TOKEN S3_ENDPOINT=http://127.0.0.1:$PORT imp token "$SRC" s3://dst/token
+python3 - "$T/token.heads" "$TOKEN" <<'EOF' || die "session token check failed"
 import re, sys
 heads = [h for h in open(sys.argv[1], "rb").read().decode().split("\r\n\r\n") if h.strip()]
 token = sys.argv[2]
@@ -112,4 +123,38 @@ imp localref "$SRC" "$T/localref"
 norm_tree "$T/localref" > "$T/localref.tree"
 norm_tree "$T/downcap" > "$T/downcap.tree"
 assert_files_equal "$T/localref.tree" "$T/downcap.tree"
+
+# ------------------------------------------------------------------ per-side endpoint and region
+log "--source-endpoint/--source-region, --dest-endpoint/--dest-region: S3 -> S3, each side its own"
+logging_proxy srcside; sport=$PORT
+logging_proxy dstside; dport=$PORT
+"$P2L_BIN" import --source s3://src/bw --dest s3://dst/sides --tenant-id "$TENANT" --timeline-id "$TL" \
+  --idempotency-key t-s3-auth-bandwidth --soft-size-limit 4MiB --jobs 2 --status-dest "$T/status" \
+  --endpoint http://127.0.0.1:9 --region xx-nowhere-1 \
+  --source-endpoint "http://127.0.0.1:$sport" --source-region eu-west-1 \
+  --dest-endpoint "http://127.0.0.1:$dport" --dest-region us-west-2 > "$T/sides.json" 2> "$T/sides.err" \
+  || { tail -5 "$T/sides.err" >&2; die "import with per-side endpoints failed"; }
+python3 - "$T/srcside.heads" /src eu-west-1 "$T/dstside.heads" /dst us-west-2 <<'EOF' || die "per-side check failed"
+import re, sys
+for heads, bucket, region in ((sys.argv[1], sys.argv[2], sys.argv[3]), (sys.argv[4], sys.argv[5], sys.argv[6])):
+    reqs = [h for h in open(heads, "rb").read().decode().split("\r\n\r\n") if h.strip()]
+    methods = {}
+    for h in reqs:
+        lines = h.split("\r\n")
+        method, target = lines[0].split()[:2]
+        if not re.match(re.escape(bucket) + r"([/?]|$)", target):   # path-style: /bucket, /bucket/key, /bucket?...
+            sys.exit(f"{heads}: request for another bucket than {bucket}: {lines[0]}")
+        auth = next((l for l in lines[1:] if l.lower().startswith("authorization:")), "")
+        m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/s3/aws4_request", auth)
+        if not m or m.group(1) != region:
+            sys.exit(f"{heads}: {lines[0]} signed for region {m and m.group(1)}, expected {region}")
+        methods[method] = methods.get(method, 0) + 1
+    if len(reqs) < 5:
+        sys.exit(f"{heads}: only {len(reqs)} requests")
+    print(f"{bucket}: {len(reqs)} requests {methods}, all signed for {region}")
+EOF
+mkdir -p "$T/sides"
+awscp --recursive s3://dst/sides "$T/sides"
+norm_tree "$T/sides" > "$T/sides.tree"
+assert_files_equal "$T/localref.tree" "$T/sides.tree"
 log "ok"
