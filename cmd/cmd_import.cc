@@ -33,7 +33,7 @@ struct ImportFlags {
   CLI::Option* wait_opt = nullptr;
   std::string tmp_dir;
   ToolStorageFlags storage;
-  std::string source_endpoint, source_region, dest_endpoint, dest_region;
+  SideFlags sides;
   CompletionFlags completion;
 };
 
@@ -86,10 +86,10 @@ Result<ImportOptions> ToOptions(const ImportFlags& f) {
   P2L_ASSIGN_OR_RETURN(o.storage, ToStorageOptions(f.storage));
   P2L_ASSIGN_OR_RETURN(o.storage.max_bandwidth, ParseByteSize(f.max_bandwidth, "--max-bandwidth"));
   o.storage.tmp_dir = f.tmp_dir;
-  o.source_endpoint = f.source_endpoint;
-  o.source_region = f.source_region;
-  o.dest_endpoint = f.dest_endpoint;
-  o.dest_region = f.dest_region;
+  o.source_endpoint = f.sides.source_endpoint;
+  o.source_region = f.sides.source_region;
+  o.dest_endpoint = f.sides.dest_endpoint;
+  o.dest_region = f.sides.dest_region;
   o.completion = f.completion;
   return o;
 }
@@ -136,13 +136,7 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
                                 "e.g. 30s, 10m, 2h)")
                     ->expected(0, 1);
   AddToolStorageFlags(sub, f->storage);
-  sub->add_option("--source-endpoint", f->source_endpoint,
-                  "Endpoint of the source's S3/Azure storage when it differs from the destination's "
-                  "(overrides --endpoint for the source)");
-  sub->add_option("--source-region", f->source_region, "S3 region of the source (overrides --region)");
-  sub->add_option("--dest-endpoint", f->dest_endpoint,
-                  "Endpoint of the destination's S3/Azure storage (overrides --endpoint for the destination)");
-  sub->add_option("--dest-region", f->dest_region, "S3 region of the destination (overrides --region)");
+  AddSideFlags(sub, f->sides);
   sub->add_option("--max-bandwidth", f->max_bandwidth, "Bytes per second per remote storage (0 = unlimited)");
   sub->add_flag("--no-sync", f->no_sync,
                 "Local destination: do not fsync layers and index (faster; an OS crash can lose or corrupt "

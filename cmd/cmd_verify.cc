@@ -16,6 +16,7 @@ namespace p2l::cmd {
 namespace {
 struct VerifyFlags {
   TimelineFlags timeline;
+  SideFlags sides;
   std::string source, keys_out;
   std::optional<uint32_t> shard_count, shard_number, stripe_size;
   bool allow_unclean = false;
@@ -23,7 +24,7 @@ struct VerifyFlags {
 };
 
 Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
-  P2L_ASSIGN_OR_RETURN(OpenedTimeline t, OpenTimeline(f.timeline));
+  P2L_ASSIGN_OR_RETURN(OpenedTimeline t, OpenTimeline(f.timeline, &f.sides));
   VerifyOptions o;
   o.tenant = t.tenant;
   o.timeline = t.timeline;
@@ -35,7 +36,8 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
   o.keys_out = f.keys_out;
   std::unique_ptr<Storage> source;
   if (!f.source.empty()) {
-    P2L_ASSIGN_OR_RETURN(source, OpenSource(f.source, t.storage));
+    P2L_ASSIGN_OR_RETURN(source, OpenSource(f.source, ForSide(t.storage, f.sides.source_endpoint,
+                                                              f.sides.source_region)));
     o.source = source.get();
   }
   EventSink& events = StdoutEvents(g.json);
@@ -93,6 +95,7 @@ void RegisterVerify(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--stripe-size", f->stripe_size,
                   "Stripe size in pages (default: the tenant manifest's, else 2048)");
   sub->add_option("--source", f->source, "Also compare with this PGDATA (local path, s3://..., az://...)");
+  AddSideFlags(sub, f->sides);
   sub->add_flag("--allow-unclean-shutdown", f->allow_unclean, "The source was imported with --allow-unclean-shutdown");
   sub->add_option("--max-diffs", f->max_diffs, "Differences with the source listed per shard (all are counted)")
       ->capture_default_str();

@@ -42,6 +42,22 @@ inline Result<StorageOptions> ToStorageOptions(const ToolStorageFlags& f) {
   return o;
 }
 
+// Per-side endpoint and region, for commands that read a source and a destination (import, verify).
+struct SideFlags {
+  std::string source_endpoint, source_region, dest_endpoint, dest_region;
+};
+
+// --source-endpoint, --source-region, --dest-endpoint, --dest-region (ForSide in storage.h).
+inline void AddSideFlags(CLI::App* sub, SideFlags& f) {
+  sub->add_option("--source-endpoint", f.source_endpoint,
+                  "Endpoint of the source's S3/Azure storage when it differs from the destination's "
+                  "(overrides --endpoint for the source)");
+  sub->add_option("--source-region", f.source_region, "S3 region of the source (overrides --region)");
+  sub->add_option("--dest-endpoint", f.dest_endpoint,
+                  "Endpoint of the destination's S3/Azure storage (overrides --endpoint for the destination)");
+  sub->add_option("--dest-region", f.dest_region, "S3 region of the destination (overrides --region)");
+}
+
 // The destination given either as --dest or as the first positional argument (not both).
 inline Result<std::string> PickDest(const std::string& flag, const std::string& positional) {
   if (!flag.empty() && !positional.empty() && flag != positional) {
@@ -76,11 +92,14 @@ struct OpenedTimeline {
   TimelineId timeline;
 };
 
-inline Result<OpenedTimeline> OpenTimeline(const TimelineFlags& f) {
+// `sides` (optional): the destination is opened with its --dest-endpoint/--dest-region.
+inline Result<OpenedTimeline> OpenTimeline(const TimelineFlags& f, const SideFlags* sides = nullptr) {
   OpenedTimeline t;
   P2L_ASSIGN_OR_RETURN(std::string url, PickDest(f.dest, f.dest_pos));
   P2L_ASSIGN_OR_RETURN(t.storage, ToStorageOptions(f.storage));
-  P2L_ASSIGN_OR_RETURN(t.dest, OpenStorage(url, t.storage));
+  P2L_ASSIGN_OR_RETURN(t.dest, OpenStorage(url, sides == nullptr ? t.storage
+                                                                  : ForSide(t.storage, sides->dest_endpoint,
+                                                                            sides->dest_region)));
   P2L_RETURN_IF_ERROR(ResolveTimeline(*t.dest, f.tenant, f.timeline, &t.tenant, &t.timeline));
   return t;
 }

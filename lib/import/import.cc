@@ -76,13 +76,6 @@ class Importer {
   Status Finish();
   Status WriteIndex();
   void AlreadyComplete(const TimelineIndex& cur);
-  // o_.storage with one side's endpoint/region overrides (ImportOptions::source_endpoint...).
-  StorageOptions SideOptions(const std::string& endpoint, const std::string& region) const {
-    StorageOptions s = o_.storage;
-    if (!endpoint.empty()) s.endpoint = endpoint;
-    if (!region.empty()) s.region = region;
-    return s;
-  }
 
   const ImportOptions& o_;
   EventSink& ev_;
@@ -118,8 +111,8 @@ Status Importer::Setup() {
                              : o_.idempotency_key;
 
   // A local source follows the tablespace links in pg_tblspc/ (source_options.h).
-  P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, SideOptions(o_.source_endpoint, o_.source_region)));
-  StorageOptions dest_opts = SideOptions(o_.dest_endpoint, o_.dest_region);
+  P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, ForSide(o_.storage, o_.source_endpoint, o_.source_region)));
+  StorageOptions dest_opts = ForSide(o_.storage, o_.dest_endpoint, o_.dest_region);
   dest_opts.sync = o_.sync;
   P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, dest_opts));
   if (!o_.sync && dst_->IsLocal()) {
@@ -322,7 +315,7 @@ Status Importer::LoadState(ExistingImport kind, const std::optional<TimelineInde
     ip.state = ImportPgdata::State::kInProgress;
     ip.idempotency_key = sum_.idempotency_key;
     // The region the S3 backend uses for the source (same precedence as s3_storage.cc).
-    const std::string flag_region = SideOptions(o_.source_endpoint, o_.source_region).region;
+    const std::string flag_region = ForSide(o_.storage, o_.source_endpoint, o_.source_region).region;
     const std::string region = !flag_region.empty()
                                    ? flag_region
                                    : EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1"));

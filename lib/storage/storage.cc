@@ -150,6 +150,12 @@ Result<StorageUrl> ParseStorageUrl(std::string_view url) {
   return u;
 }
 
+StorageOptions ForSide(StorageOptions base, std::string_view endpoint, std::string_view region) {
+  if (!endpoint.empty()) base.endpoint = std::string(endpoint);
+  if (!region.empty()) base.region = std::string(region);
+  return base;
+}
+
 Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url, const StorageOptions& opts) {
   P2L_ASSIGN_OR_RETURN(StorageUrl u, ParseStorageUrl(url));
   switch (u.kind) {

@@ -113,6 +113,11 @@ class Storage {
 // "https://<account>.blob.core.windows.net/<container>[/prefix]".
 Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url, const StorageOptions& opts);
 
+// `base` with its endpoint and region replaced by those given (non-empty): the options of one side
+// (source or destination) of a command that reads one storage and writes or compares another
+// (--source-endpoint, --dest-region, ...).
+StorageOptions ForSide(StorageOptions base, std::string_view endpoint, std::string_view region);
+
 // Rejects empty names, leading '/', empty/"."/".." components, NUL and other control bytes,
 // backslashes, and names longer than 1024 bytes. The error names the offending text.
 Status ValidateObjectName(std::string_view name);

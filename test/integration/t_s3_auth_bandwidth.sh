@@ -13,8 +13,8 @@
 #     lower bound is checked, never an upper one, so a loaded machine cannot make it fail;
 #   - --source-endpoint/--source-region and --dest-endpoint/--dest-region: S3 -> S3 with the shared
 #     --endpoint pointing nowhere, source and destination each through its own logging proxy: every
-#     request reaches the proxy of its side, signed for its side's region, and the layers equal
-#     those of a local -> local import.
+#     request of the import and of `verify --source` reaches the proxy of its side, signed for its
+#     side's region, and the layers equal those of a local -> local import.
 # The PGDATA is the tiny one (pg_wal/ is not uploaded: the import does not read it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/s3_lib.sh"
@@ -134,6 +134,13 @@ logging_proxy dstside; dport=$PORT
   --source-endpoint "http://127.0.0.1:$sport" --source-region eu-west-1 \
   --dest-endpoint "http://127.0.0.1:$dport" --dest-region us-west-2 > "$T/sides.json" 2> "$T/sides.err" \
   || { tail -5 "$T/sides.err" >&2; die "import with per-side endpoints failed"; }
+# verify reads both sides too: the same flags, the same proxies
+"$P2L_BIN" verify --dest s3://dst/sides --tenant-id "$TENANT" --timeline-id "$TL" --source s3://src/bw \
+  --endpoint http://127.0.0.1:9 --region xx-nowhere-1 \
+  --source-endpoint "http://127.0.0.1:$sport" --source-region eu-west-1 \
+  --dest-endpoint "http://127.0.0.1:$dport" --dest-region us-west-2 > "$T/sides-verify.txt" 2>&1 \
+  || { tail -5 "$T/sides-verify.txt" >&2; die "verify with per-side endpoints failed"; }
+grep -q "verify: OK: .*identical to the source" "$T/sides-verify.txt" || die "verify: $(tail -3 "$T/sides-verify.txt")"
 python3 - "$T/srcside.heads" /src eu-west-1 "$T/dstside.heads" /dst us-west-2 <<'EOF' || die "per-side check failed"
 import re, sys
 for heads, bucket, region in ((sys.argv[1], sys.argv[2], sys.argv[3]), (sys.argv[4], sys.argv[5], sys.argv[6])):
