@@ -131,4 +131,21 @@ TEST_CASE("OpenStorage: local and S3 without credentials") {
   unsetenv("AWS_SECRET_ACCESS_KEY");
 }
 
+TEST_CASE("ForSide: one side's endpoint and region replace the shared ones, the rest is kept") {
+  StorageOptions shared;
+  shared.endpoint = "http://shared:9000";
+  shared.region = "us-east-1";
+  shared.concurrency = 7;
+  const StorageOptions src = ForSide(shared, "http://minio:9000", "");
+  CHECK(src.endpoint == "http://minio:9000");
+  CHECK(src.region == "us-east-1");
+  CHECK(src.concurrency == 7);
+  const StorageOptions dst = ForSide(shared, "", "eu-central-1");
+  CHECK(dst.endpoint == "http://shared:9000");
+  CHECK(dst.region == "eu-central-1");
+  const StorageOptions same = ForSide(shared, "", "");
+  CHECK(same.endpoint == shared.endpoint);
+  CHECK(same.region == shared.region);
+}
+
 }  // namespace p2l
