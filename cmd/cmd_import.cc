@@ -139,8 +139,8 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
   AddSideFlags(sub, f->sides);
   sub->add_option("--max-bandwidth", f->max_bandwidth, "Bytes per second per remote storage (0 = unlimited)");
   sub->add_flag("--no-sync", f->no_sync,
-                "Local destination: do not fsync layers and index (faster; an OS crash can lose or corrupt "
-                "them: for scratch copies and tests, like pg_basebackup --no-sync)");
+                "Do not fsync local writes (layers, index, status object): faster, but an OS crash can lose "
+                "or corrupt them; for scratch copies and tests, like pg_basebackup --no-sync");
   sub->add_option("--tmp-dir", f->tmp_dir, "Where layers for remote destinations are staged (default TMPDIR)");
   sub->add_option("--status-dest", f->completion.status_dest,
                   "Where the per-shard status object status/shard-NNCC is written (default: the source "

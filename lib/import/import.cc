@@ -110,17 +110,19 @@ Status Importer::Setup() {
                              ? DefaultIdempotencyKey(o_.source, sum_.tenant, sum_.timeline)
                              : o_.idempotency_key;
 
+  // --no-sync holds for every local write of the run: layers, index, lease and the status object
+  // (an fsync of the small status object would, on ext4, wait for the layers' data too).
+  StorageOptions base = o_.storage;
+  base.sync = o_.sync;
   // A local source follows the tablespace links in pg_tblspc/ (source_options.h).
-  P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, ForSide(o_.storage, o_.source_endpoint, o_.source_region)));
-  StorageOptions dest_opts = ForSide(o_.storage, o_.dest_endpoint, o_.dest_region);
-  dest_opts.sync = o_.sync;
-  P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, dest_opts));
+  P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, ForSide(base, o_.source_endpoint, o_.source_region)));
+  P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, ForSide(base, o_.dest_endpoint, o_.dest_region)));
   if (!o_.sync && dst_->IsLocal()) {
     LogInfo("--no-sync: the layers and index are not fsynced; an operating-system crash can lose or corrupt "
             "them (rerun with --restart after one)");
   }
   // Before any work, so that bad completion flags fail fast.
-  P2L_ASSIGN_OR_RETURN(pub_, CompletionPublisher::Open(o_.completion, src_.get(), o_.storage, ev_));
+  P2L_ASSIGN_OR_RETURN(pub_, CompletionPublisher::Open(o_.completion, src_.get(), base, ev_));
   tl_dir_ = TimelinePath(sum_.tenant, o_.shard, sum_.timeline);
   sum_.index_object = IndexPartPath(sum_.tenant, o_.shard, sum_.timeline, o_.generation);
 

@@ -66,7 +66,7 @@ struct ImportOptions {
   // one side when it differs from the other (e.g. a MinIO source, an AWS destination); empty =
   // storage.endpoint / storage.region. --status-dest uses `storage` as given.
   std::string source_endpoint, source_region, dest_endpoint, dest_region;
-  bool sync = true;                      // local destination: fsync what is written (--no-sync)
+  bool sync = true;                      // fsync local writes: layers, index, status (--no-sync)
   LeaseOptions lease;
   CompletionFlags completion;            // --status-dest, --notify-url, --notify-timeout
 };

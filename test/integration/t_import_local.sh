@@ -4,7 +4,8 @@
 #     layer exists with exactly file_size bytes, no lease or temp file left behind;
 #   - a rerun is a no-op (exit 0, "already complete", nothing written: same mtimes);
 #   - another --idempotency-key → exit 8;
-#   - --no-sync writes the same layers without a single fsync (checked with strace when it can trace);
+#   - --no-sync writes the same layers (and a status object) without a single fsync (checked with
+#     strace when it can trace);
 #   - a real unclean shutdown (immediate stop) is refused (exit 3) unless --allow-unclean-shutdown;
 #   - `status` (text and --json) reports every shard.
 # Determinism across --jobs: t_determinism; other bad inputs (pg_control damage, file sizes and
@@ -104,7 +105,8 @@ if strace -f -o /dev/null true 2>/dev/null; then
 else
   log "strace cannot trace here: only the output of --no-sync is checked"
 fi
-import "$D2" --jobs 2 --no-sync || { cat "$T/last.err" >&2; die "import --no-sync failed"; }
+import "$D2" --jobs 2 --no-sync --status-dest "$T/nosync-status" || { cat "$T/last.err" >&2; die "import --no-sync failed"; }
+[ -s "$T/nosync-status/status/shard-0000" ] || die "no status object written with --no-sync"
 grep -q -- "--no-sync: the layers and index are not fsynced" "$T/last.err" || die "no --no-sync notice: $(cat "$T/last.err")"
 if [ "$traced" = 1 ]; then
   if grep 'sync' "$T/nosync.strace" | head -5 >&2; then die "import --no-sync synced"; fi
