@@ -27,6 +27,7 @@
 #include "layer/layer_name.h"
 #include "storage/backends.h"
 #include "util/log.h"
+#include "util/parallel.h"
 
 namespace p2l {
 
@@ -48,14 +49,8 @@ std::string EnvOr(const char* name, std::string dflt) {
   return (v != nullptr && *v != '\0') ? std::string(v) : dflt;
 }
 
-// Runs fn(i) for i in [0, n) on `threads` workers; the first error (in index order) is returned.
-Status ParallelFor(size_t n, size_t threads, const std::function<Status(size_t)>& fn) {
-  if (n == 0) return Status::OK();
-  OrderedExecutor ex(n, threads, threads * 4,
-                     [&fn](size_t i, const std::atomic<bool>&) { return fn(i); });
-  for (size_t i = 0; i < n; i++) P2L_RETURN_IF_ERROR(ex.Wait(i));
-  return Status::OK();
-}
+// Threads for the per-object/per-directory checks and deletes, which wait on I/O.
+int IoThreads(size_t jobs) { return int(std::min<size_t>(jobs * 2, 64)); }
 
 class Importer {
  public:
@@ -359,7 +354,7 @@ Status Importer::VerifyRecordedLayers(const std::optional<TimelineIndex>& cur) {
   std::vector<std::pair<std::string, LayerFileMetadata>> entries(idx_.layer_metadata.begin(),
                                                                  idx_.layer_metadata.end());
   std::vector<char> ok(entries.size(), 0);
-  Status st = ParallelFor(entries.size(), std::min<size_t>(threads_ * 2, 64), [&](size_t i) -> Status {
+  Status st = RunParallel(entries.size(), IoThreads(threads_), [&](uint64_t i) -> Status {
     const auto& [name, lm] = entries[i];
     const std::string obj = LayerPathFromIndex(sum_.tenant, sum_.timeline, name, lm.shard, lm.generation);
     Result<ObjectInfo> info = dst_->Stat(obj);
@@ -427,8 +422,7 @@ Status Importer::DeleteTimelineLayers(bool only_unreferenced) {
   if (doomed.empty()) return Status::OK();
   LogInfo("deleting {} {} object(s) in {}", doomed.size(), only_unreferenced ? "unreferenced layer/temp" : "layer/temp",
           dst_->Describe(tl_dir_));
-  return ParallelFor(doomed.size(), std::min<size_t>(threads_ * 2, 64),
-                     [&](size_t i) { return dst_->Delete(doomed[i]); });
+  return RunParallel(doomed.size(), IoThreads(threads_), [&](uint64_t i) { return dst_->Delete(doomed[i]); });
 }
 
 Status Importer::WriteIndex() {
@@ -548,7 +542,7 @@ Status Importer::RecheckSources() {
   }
   std::vector<std::pair<std::string_view, std::vector<const ObjectInfo*>>> dirs(std::make_move_iterator(by_dir.begin()),
                                                                                std::make_move_iterator(by_dir.end()));
-  return ParallelFor(dirs.size(), std::min<size_t>(threads_ * 2, 64), [&](size_t i) -> Status {
+  return RunParallel(dirs.size(), IoThreads(threads_), [&](uint64_t i) -> Status {
     const auto& [dir, wanted] = dirs[i];
     P2L_ASSIGN_OR_RETURN(Listing now, src_->List(dir));
     std::unordered_map<std::string_view, const ObjectInfo*> listed;

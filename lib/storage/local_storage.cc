@@ -543,7 +543,7 @@ class LocalStaged : public StagedObject {
       int fd = ::openat(dir_fd_.get(), tmp_base_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) return Status::Io(fmt::format("{}: open for fsync: {}", local_path_, Errno(errno)));
       UniqueFd f(fd);
-      P2L_RETURN_IF_ERROR(FsyncFd(sync_, fd, local_path_));
+      P2L_RETURN_IF_ERROR(FsyncFd(true, fd, local_path_));
     }
     if (::renameat(dir_fd_.get(), tmp_base_.c_str(), dir_fd_.get(), final_base_.c_str()) != 0) {
       return Status::Io(fmt::format("{}: rename to {}: {}", local_path_, final_desc_, Errno(errno)));

@@ -12,6 +12,7 @@ Status RunParallel(uint64_t n, int threads, const std::function<Status(uint64_t 
   std::atomic<uint64_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex err_mu;
+  uint64_t err_index = UINT64_MAX;   // the failed item of lowest index so far (under err_mu)
   Status first_error;
   auto worker = [&]() {
     for (;;) {
@@ -21,7 +22,10 @@ Status RunParallel(uint64_t n, int threads, const std::function<Status(uint64_t 
       Status st = fn(i);
       if (!st.ok()) {
         std::lock_guard<std::mutex> l(err_mu);
-        if (first_error.ok()) first_error = std::move(st);
+        if (i < err_index) {
+          err_index = i;
+          first_error = std::move(st);
+        }
         failed = true;
         return;
       }

@@ -1,5 +1,5 @@
 // RunParallel: a small fork-join loop for independent, mostly I/O-bound work items (the parts of
-// a multipart upload, the blocks of an Azure block upload).
+// a multipart upload, the blocks of an Azure block upload, the import's per-directory checks).
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,9 @@
 namespace p2l {
 
 // Runs fn(i) for every i in [0, n) on up to `threads` threads (the calling thread is one of
-// them; clamped to [1, n]). After the first failure no new item is started; the error returned
-// is the first one that happened (in time, not in index order). fn must be thread-safe.
+// them; clamped to [1, n]). Items are started in index order; after a failure no new item is
+// started. The error returned is that of the failed item of lowest index, the same whatever the
+// timing: every item below a failed one was started and ran to its end. fn must be thread-safe.
 Status RunParallel(uint64_t n, int threads, const std::function<Status(uint64_t i)>& fn);
 
 }  // namespace p2l
