@@ -21,6 +21,8 @@
 #   P3 Unsigned (anonymous) requests get 403 AccessDenied like a private bucket (was: allowed).
 #      --allow-anonymous turns this off.
 #   P4 SigV4 canonical URI keeps a trailing "/" on bucket URLs ("/bucket/?list-type=2"), as S3 does.
+#   P5 A PUT becomes visible only once its whole body arrived, as on S3 (was: the body streamed into
+#      the final file, so a client killed mid-PUT left a truncated object that GETs returned).
 # Not fixed (know them): payload hash (x-amz-content-sha256) is not compared with the body;
 # multipart ETag is the md5 of the whole object (S3: md5-of-part-md5s + "-N"); query parameters are
 # canonicalised with encodeURIComponent (differs from S3 only for ! ' ( ) *); no clock-skew check.
@@ -224,6 +226,51 @@ patch('lib/stores/filesystem.js', [
             };`],
 [`if (options && (options.start !== undefined || options.end)) {`,
  `if (ranged) {`, 2],
+]);
+// P5 a PUT becomes visible only when its whole body arrived (as on S3). Upstream streams the body
+// into the final file, so a client killed mid-PUT left a truncated object (0 bytes, old metadata)
+// that a later GET returned as if complete. Now: write aside, compare the byte count with the
+// request's Content-Length, then rename content, md5 and metadata in one synchronous step (no
+// other request runs in between); on any error remove the temporaries and keep the old object.
+patch('lib/stores/filesystem.js', [
+[`    await ensureDir(path.dirname(objectPath));
+    const [size, md5] = await this.putContent(objectPath, object.content);
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size, md5 };`,
+`    await ensureDir(path.dirname(objectPath));
+    // pgtest P5
+    FilesystemStore.pgtestSeq = (FilesystemStore.pgtestSeq || 0) + 1;
+    const tmp = \`\${objectPath}.pgtest-upload-\${process.pid}-\${FilesystemStore.pgtestSeq}\`;
+    const req = object.content;
+    const declared =
+      req && !Buffer.isBuffer(req) && req.headers && req.headers['content-length'] !== undefined
+        ? Number(req.headers['content-length'])
+        : undefined;
+    let size, md5;
+    try {
+      [size, md5] = await this.putContent(tmp, object.content);
+      if (declared !== undefined && size !== declared) {
+        const S3Error = require('../models/error');
+        throw new S3Error(
+          'IncompleteBody',
+          'You did not provide the number of bytes specified by the Content-Length HTTP header',
+        );
+      }
+      const json = {
+        ...pick(object.metadata, S3Object.ALLOWED_METADATA),
+        ...pickBy(object.metadata, (value, key) => key.startsWith('x-amz-meta-')),
+      };
+      await fs.writeFile(\`\${tmp}.md5\`, md5);
+      await fs.writeFile(\`\${tmp}.json\`, JSON.stringify(json, null, 2));
+      const { renameSync } = require('fs');
+      renameSync(tmp, objectPath);
+      renameSync(\`\${tmp}.md5\`, this.getResourcePath(object.bucket, object.key, 'object.md5'));
+      renameSync(\`\${tmp}.json\`, this.getResourcePath(object.bucket, object.key, 'metadata.json'));
+    } catch (err) {
+      for (const s of ['', '.md5', '.json']) await fs.unlink(tmp + s).catch(() => {});
+      throw err;
+    }
+    return { size, md5 };`],
 ]);
 // P3 anonymous, P4 trailing slash
 patch('lib/middleware/authentication.js', [
