@@ -86,10 +86,9 @@ Result<ImportOptions> ToOptions(const ImportFlags& f) {
   P2L_ASSIGN_OR_RETURN(o.storage, ToStorageOptions(f.storage));
   P2L_ASSIGN_OR_RETURN(o.storage.max_bandwidth, ParseByteSize(f.max_bandwidth, "--max-bandwidth"));
   o.storage.tmp_dir = f.tmp_dir;
-  o.source_endpoint = f.sides.source_endpoint;
-  o.source_region = f.sides.source_region;
-  o.dest_endpoint = f.sides.dest_endpoint;
-  o.dest_region = f.sides.dest_region;
+  P2L_RETURN_IF_ERROR(CheckSideFlags(f.sides));
+  o.source_side = f.sides.source;
+  o.dest_side = f.sides.dest;
   o.completion = f.completion;
   return o;
 }

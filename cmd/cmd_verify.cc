@@ -36,8 +36,7 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
   o.keys_out = f.keys_out;
   std::unique_ptr<Storage> source;
   if (!f.source.empty()) {
-    P2L_ASSIGN_OR_RETURN(source, OpenSource(f.source, ForSide(t.storage, f.sides.source_endpoint,
-                                                              f.sides.source_region)));
+    P2L_ASSIGN_OR_RETURN(source, OpenSource(f.source, ForSide(t.storage, f.sides.source)));
     o.source = source.get();
   }
   EventSink& events = StdoutEvents(g.json);

@@ -15,17 +15,20 @@
 namespace p2l::cmd {
 
 struct ToolStorageFlags {
-  std::string endpoint, region;
+  std::string endpoint, region, env_prefix;
   int max_retries = 8;
   int concurrency = 16;
 };
 
-// --endpoint, --region, --s3-concurrency, --max-retries.
+// --endpoint, --region, --env-prefix, --s3-concurrency, --max-retries.
 inline void AddToolStorageFlags(CLI::App* sub, ToolStorageFlags& f) {
   sub->add_option("--endpoint", f.endpoint,
                   "S3/Azure endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the public service; "
                   "e.g. http://127.0.0.1:9000)");
   sub->add_option("--region", f.region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
+  sub->add_option("--env-prefix", f.env_prefix,
+                  "Read the storage environment variables as PREFIX + name (e.g. PROD_AWS_ACCESS_KEY_ID, "
+                  "PROD_AZURE_STORAGE_KEY); the plain names are then not used");
   sub->add_option("--s3-concurrency", f.concurrency, "Concurrent requests per remote storage")
       ->capture_default_str();
   sub->add_option("--max-retries", f.max_retries, "Retries of transient remote failures")->capture_default_str();
@@ -35,6 +38,8 @@ inline Result<StorageOptions> ToStorageOptions(const ToolStorageFlags& f) {
   StorageOptions o;
   o.endpoint = f.endpoint;
   o.region = f.region;
+  P2L_RETURN_IF_ERROR(CheckEnvPrefix(f.env_prefix, "--env-prefix"));
+  o.env_prefix = f.env_prefix;
   if (f.concurrency < 1 || f.concurrency > 1024) return Status::Usage("--s3-concurrency must be 1..1024");
   if (f.max_retries < 0 || f.max_retries > 100) return Status::Usage("--max-retries must be 0..100");
   o.concurrency = f.concurrency;
@@ -42,20 +47,33 @@ inline Result<StorageOptions> ToStorageOptions(const ToolStorageFlags& f) {
   return o;
 }
 
-// Per-side endpoint and region, for commands that read a source and a destination (import, verify).
+// Per-side endpoint, region and environment prefix, for commands that read a source and a
+// destination (import, verify).
 struct SideFlags {
-  std::string source_endpoint, source_region, dest_endpoint, dest_region;
+  SideOverrides source, dest;
 };
 
-// --source-endpoint, --source-region, --dest-endpoint, --dest-region (ForSide in storage.h).
+// --source-endpoint, --source-region, --source-env-prefix and the same three for --dest-
+// (ForSide in storage.h).
 inline void AddSideFlags(CLI::App* sub, SideFlags& f) {
-  sub->add_option("--source-endpoint", f.source_endpoint,
+  sub->add_option("--source-endpoint", f.source.endpoint,
                   "Endpoint of the source's S3/Azure storage when it differs from the destination's "
                   "(overrides --endpoint for the source)");
-  sub->add_option("--source-region", f.source_region, "S3 region of the source (overrides --region)");
-  sub->add_option("--dest-endpoint", f.dest_endpoint,
+  sub->add_option("--source-region", f.source.region, "S3 region of the source (overrides --region)");
+  sub->add_option("--source-env-prefix", f.source.env_prefix,
+                  "The source's own credentials: read its storage environment variables as PREFIX + name, "
+                  "e.g. SRC_AWS_ACCESS_KEY_ID (overrides --env-prefix for the source)");
+  sub->add_option("--dest-endpoint", f.dest.endpoint,
                   "Endpoint of the destination's S3/Azure storage (overrides --endpoint for the destination)");
-  sub->add_option("--dest-region", f.dest_region, "S3 region of the destination (overrides --region)");
+  sub->add_option("--dest-region", f.dest.region, "S3 region of the destination (overrides --region)");
+  sub->add_option("--dest-env-prefix", f.dest.env_prefix,
+                  "The destination's own credentials: variables read as PREFIX + name, e.g. DST_AZURE_STORAGE_KEY "
+                  "(overrides --env-prefix for the destination)");
+}
+
+inline Status CheckSideFlags(const SideFlags& f) {
+  P2L_RETURN_IF_ERROR(CheckEnvPrefix(f.source.env_prefix, "--source-env-prefix"));
+  return CheckEnvPrefix(f.dest.env_prefix, "--dest-env-prefix");
 }
 
 // The destination given either as --dest or as the first positional argument (not both).
@@ -92,14 +110,13 @@ struct OpenedTimeline {
   TimelineId timeline;
 };
 
-// `sides` (optional): the destination is opened with its --dest-endpoint/--dest-region.
+// `sides` (optional): the destination is opened with its --dest-endpoint/-region/-env-prefix.
 inline Result<OpenedTimeline> OpenTimeline(const TimelineFlags& f, const SideFlags* sides = nullptr) {
   OpenedTimeline t;
   P2L_ASSIGN_OR_RETURN(std::string url, PickDest(f.dest, f.dest_pos));
   P2L_ASSIGN_OR_RETURN(t.storage, ToStorageOptions(f.storage));
-  P2L_ASSIGN_OR_RETURN(t.dest, OpenStorage(url, sides == nullptr ? t.storage
-                                                                  : ForSide(t.storage, sides->dest_endpoint,
-                                                                            sides->dest_region)));
+  if (sides != nullptr) P2L_RETURN_IF_ERROR(CheckSideFlags(*sides));
+  P2L_ASSIGN_OR_RETURN(t.dest, OpenStorage(url, sides == nullptr ? t.storage : ForSide(t.storage, sides->dest)));
   P2L_RETURN_IF_ERROR(ResolveTimeline(*t.dest, f.tenant, f.timeline, &t.tenant, &t.timeline));
   return t;
 }

@@ -110,8 +110,8 @@ Status Importer::Setup() {
   StorageOptions base = o_.storage;
   base.sync = o_.sync;
   // A local source follows the tablespace links in pg_tblspc/ (source_options.h).
-  P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, ForSide(base, o_.source_endpoint, o_.source_region)));
-  P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, ForSide(base, o_.dest_endpoint, o_.dest_region)));
+  P2L_ASSIGN_OR_RETURN(src_, OpenSource(o_.source, ForSide(base, o_.source_side)));
+  P2L_ASSIGN_OR_RETURN(dst_, OpenStorage(o_.dest, ForSide(base, o_.dest_side)));
   if (!o_.sync && dst_->IsLocal()) {
     LogInfo("--no-sync: the layers and index are not fsynced; an operating-system crash can lose or corrupt "
             "them (rerun with --restart after one)");
@@ -312,10 +312,12 @@ Status Importer::LoadState(ExistingImport kind, const std::optional<TimelineInde
     ip.state = ImportPgdata::State::kInProgress;
     ip.idempotency_key = sum_.idempotency_key;
     // The region the S3 backend uses for the source (same precedence as s3_storage.cc).
-    const std::string flag_region = ForSide(o_.storage, o_.source_endpoint, o_.source_region).region;
-    const std::string region = !flag_region.empty()
-                                   ? flag_region
-                                   : EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1"));
+    const StorageOptions src_opts = ForSide(o_.storage, o_.source_side);
+    const std::string& pfx = src_opts.env_prefix;
+    const std::string region =
+        !src_opts.region.empty()
+            ? src_opts.region
+            : EnvOr((pfx + "AWS_REGION").c_str(), EnvOr((pfx + "AWS_DEFAULT_REGION").c_str(), "us-east-1"));
     ip.location_json = SourceLocationJson(o_.source, region);
     ip.started_at_nanos = NowUnixNanos();
     idx_.import_pgdata = ip;

@@ -62,10 +62,10 @@ struct ImportOptions {
   uint64_t max_range = 4ull << 20;
   std::optional<int64_t> wait_for_pgdata_seconds;   // --wait-for-pgdata[=TIMEOUT]
   StorageOptions storage;                // remote options, applied to source and destination
-  // --source-endpoint/--source-region, --dest-endpoint/--dest-region: the endpoint and region of
-  // one side when it differs from the other (e.g. a MinIO source, an AWS destination); empty =
-  // storage.endpoint / storage.region. --status-dest uses `storage` as given.
-  std::string source_endpoint, source_region, dest_endpoint, dest_region;
+  // --source-endpoint/-region/-env-prefix, --dest-endpoint/-region/-env-prefix: what one side sets
+  // for itself when it differs from the other (e.g. a MinIO source, an AWS destination, each with
+  // its own credentials); empty = as `storage` says. --status-dest uses `storage` as given.
+  SideOverrides source_side, dest_side;
   bool sync = true;                      // fsync local writes: layers, index, status (--no-sync)
   LeaseOptions lease;
   CompletionFlags completion;            // --status-dest, --notify-url, --notify-timeout

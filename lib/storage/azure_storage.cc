@@ -230,23 +230,25 @@ Result<AzureConfig> AzureConfigFrom(const AzureUrl& u, const StorageOptions& opt
     return Status::OK();
   };
 
+  // The credential and endpoint variables, read as opts.env_prefix + NAME (storage.h).
+  const auto var = [&](std::string_view name) { return opts.env_prefix + std::string(name); };
+  const auto penv = [&](std::string_view name) { return env(var(name).c_str()); };
   if (!u.sas.empty()) {
     c.sas = u.sas;
     c.credential_source = "the SAS token in the URL";
-  } else if (std::string text = env("AZURE_STORAGE_CONNECTION_STRING"); !text.empty()) {
-    P2L_ASSIGN_OR_RETURN(azure::ConnectionString cs,
-                         azure::ParseConnectionString(text, "AZURE_STORAGE_CONNECTION_STRING"));
+  } else if (std::string text = penv("AZURE_STORAGE_CONNECTION_STRING"); !text.empty()) {
+    const std::string cs_var = var("AZURE_STORAGE_CONNECTION_STRING");
+    P2L_ASSIGN_OR_RETURN(azure::ConnectionString cs, azure::ParseConnectionString(text, cs_var));
     if (!cs.account.empty() && cs.account != u.account) {
-      return Status::Usage(fmt::format(
-          "{}: AZURE_STORAGE_CONNECTION_STRING is for account \"{}\", but the URL names account \"{}\"", u.shown,
-          Printable(cs.account), u.account));
+      return Status::Usage(fmt::format("{}: {} is for account \"{}\", but the URL names account \"{}\"", u.shown,
+                                       cs_var, Printable(cs.account), u.account));
     }
     if (!cs.key.empty()) {
-      P2L_RETURN_IF_ERROR(decode_key(cs.key, "the AccountKey of AZURE_STORAGE_CONNECTION_STRING"));
-      c.credential_source = "AZURE_STORAGE_CONNECTION_STRING (AccountKey)";
+      P2L_RETURN_IF_ERROR(decode_key(cs.key, "the AccountKey of " + cs_var));
+      c.credential_source = cs_var + " (AccountKey)";
     } else {
       c.sas = cs.sas;
-      c.credential_source = "AZURE_STORAGE_CONNECTION_STRING (SharedAccessSignature)";
+      c.credential_source = cs_var + " (SharedAccessSignature)";
     }
     if (!cs.blob_endpoint.empty()) {
       cs_endpoint = cs.blob_endpoint;
@@ -254,32 +256,32 @@ Result<AzureConfig> AzureConfigFrom(const AzureUrl& u, const StorageOptions& opt
       cs_endpoint = fmt::format("{}://{}.blob.{}", cs.protocol.empty() ? "https" : cs.protocol, u.account,
                                 cs.endpoint_suffix.empty() ? "core.windows.net" : cs.endpoint_suffix);
     }
-  } else if (std::string key = env("AZURE_STORAGE_KEY"), alias = env("AZURE_STORAGE_ACCESS_KEY");
+  } else if (std::string key = penv("AZURE_STORAGE_KEY"), alias = penv("AZURE_STORAGE_ACCESS_KEY");
              !key.empty() || !alias.empty()) {
-    const char* source = key.empty() ? "AZURE_STORAGE_ACCESS_KEY" : "AZURE_STORAGE_KEY";
-    const std::string account = env("AZURE_STORAGE_ACCOUNT");
+    const std::string source = var(key.empty() ? "AZURE_STORAGE_ACCESS_KEY" : "AZURE_STORAGE_KEY");
+    const std::string account = penv("AZURE_STORAGE_ACCOUNT");
     if (!account.empty() && account != u.account) {
-      return Status::Usage(fmt::format("{}: AZURE_STORAGE_ACCOUNT is \"{}\", but the URL names account \"{}\" ({} "
+      return Status::Usage(fmt::format("{}: {} is \"{}\", but the URL names account \"{}\" ({} "
                                        "is the key of one account)",
-                                       u.shown, Printable(account), u.account, source));
+                                       u.shown, var("AZURE_STORAGE_ACCOUNT"), Printable(account), u.account, source));
     }
     P2L_RETURN_IF_ERROR(decode_key(key.empty() ? alias : key, source));
-  } else if (std::string sas = env("AZURE_STORAGE_SAS_TOKEN"); !sas.empty()) {
-    P2L_ASSIGN_OR_RETURN(c.sas, azure::NormalizeSasToken(sas, "AZURE_STORAGE_SAS_TOKEN"));
-    c.credential_source = "AZURE_STORAGE_SAS_TOKEN";
+  } else if (std::string sas = penv("AZURE_STORAGE_SAS_TOKEN"); !sas.empty()) {
+    c.credential_source = var("AZURE_STORAGE_SAS_TOKEN");
+    P2L_ASSIGN_OR_RETURN(c.sas, azure::NormalizeSasToken(sas, c.credential_source));
   } else {
     return Status::Usage(fmt::format(
-        "{}: no Azure credentials: set AZURE_STORAGE_KEY (with AZURE_STORAGE_ACCOUNT={}), AZURE_STORAGE_SAS_TOKEN "
-        "or AZURE_STORAGE_CONNECTION_STRING, or give a SAS token in an https:// URL",
-        u.shown, u.account));
+        "{0}: no Azure credentials: set {1}AZURE_STORAGE_KEY (with {1}AZURE_STORAGE_ACCOUNT={2}), "
+        "{1}AZURE_STORAGE_SAS_TOKEN or {1}AZURE_STORAGE_CONNECTION_STRING, or give a SAS token in an https:// URL",
+        u.shown, opts.env_prefix, u.account));
   }
 
   // Endpoint.
   std::string ep = opts.endpoint;
   std::string ep_source = "--endpoint";
   if (ep.empty()) {
-    ep = env("AZURE_STORAGE_ENDPOINT");
-    ep_source = "AZURE_STORAGE_ENDPOINT";
+    ep_source = var("AZURE_STORAGE_ENDPOINT");
+    ep = env(ep_source.c_str());
   }
   if (ep.empty()) {
     ep = cs_endpoint;

@@ -55,15 +55,18 @@ Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefi
   S3Config c;
   c.bucket = std::string(bucket);
   c.prefix = std::string(prefix);
+  c.env_prefix = opts.env_prefix;
+  auto env = [&](const char* name) { return Env((c.env_prefix + name).c_str()); };
   c.endpoint = opts.endpoint;
-  if (c.endpoint.empty()) c.endpoint = Env("AWS_ENDPOINT_URL_S3");
-  if (c.endpoint.empty()) c.endpoint = Env("AWS_ENDPOINT_URL");
+  if (c.endpoint.empty()) c.endpoint = env("AWS_ENDPOINT_URL_S3");
+  if (c.endpoint.empty()) c.endpoint = env("AWS_ENDPOINT_URL");
   while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
   if (!c.endpoint.empty() && !c.endpoint.starts_with("http://") && !c.endpoint.starts_with("https://")) {
     return Status::Usage(fmt::format("S3 endpoint \"{}\" must start with http:// or https://", c.endpoint));
   }
   if (c.endpoint.find('@') != std::string::npos) {
-    return Status::Usage("S3 endpoint must not contain credentials (use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)");
+    return Status::Usage(fmt::format("S3 endpoint must not contain credentials (use {0}AWS_ACCESS_KEY_ID/{0}AWS_SECRET_ACCESS_KEY)",
+                                     c.env_prefix));
   }
   if (!c.endpoint.empty()) {
     const std::string_view rest = std::string_view(c.endpoint).substr(c.endpoint.find("://") + 3);
@@ -72,20 +75,20 @@ Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefi
     }
   }
   c.region = opts.region;
-  if (c.region.empty()) c.region = Env("AWS_REGION");
-  if (c.region.empty()) c.region = Env("AWS_DEFAULT_REGION");
+  if (c.region.empty()) c.region = env("AWS_REGION");
+  if (c.region.empty()) c.region = env("AWS_DEFAULT_REGION");
   if (c.region.empty()) c.region = "us-east-1";
   for (char ch : c.region) {
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) {
       return Status::Usage(fmt::format("invalid S3 region \"{}\"", c.region));
     }
   }
-  c.access_key = Env("AWS_ACCESS_KEY_ID");
-  c.secret_key = Env("AWS_SECRET_ACCESS_KEY");
-  c.session_token = Env("AWS_SESSION_TOKEN");
+  c.access_key = env("AWS_ACCESS_KEY_ID");
+  c.secret_key = env("AWS_SECRET_ACCESS_KEY");
+  c.session_token = env("AWS_SESSION_TOKEN");
   if (c.access_key.empty() || c.secret_key.empty()) {
-    return Status::Usage(fmt::format("s3://{}: no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                                     c.bucket));
+    return Status::Usage(fmt::format("s3://{0}: no S3 credentials: set {1}AWS_ACCESS_KEY_ID and {1}AWS_SECRET_ACCESS_KEY",
+                                     c.bucket, c.env_prefix));
   }
   return c;
 }
@@ -140,9 +143,9 @@ Status S3Storage::ErrorFor(const http::Response& r, std::string_view what) const
       e.code == "ExpiredToken" || e.code == "AuthorizationHeaderMalformed" ||
       (r.status == 403 && e.code.empty())) {
     return Status::Io(fmt::format(
-        "{}: the S3 credentials were refused ({}{}{}); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-        "AWS_SESSION_TOKEN and the region \"{}\"",
-        what, fmt::format("HTTP {}", r.status), e.code.empty() ? "" : " ", e.code, cfg_.region));
+        "{0}: the S3 credentials were refused ({1}{2}{3}); check {5}AWS_ACCESS_KEY_ID, {5}AWS_SECRET_ACCESS_KEY, "
+        "{5}AWS_SESSION_TOKEN and the region \"{4}\"",
+        what, fmt::format("HTTP {}", r.status), e.code.empty() ? "" : " ", e.code, cfg_.region, cfg_.env_prefix));
   }
   if (e.code == "NoSuchBucket") {
     return Status::NotFound(fmt::format("{}: bucket \"{}\" does not exist (HTTP {} NoSuchBucket)", what,

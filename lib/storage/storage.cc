@@ -150,10 +150,23 @@ Result<StorageUrl> ParseStorageUrl(std::string_view url) {
   return u;
 }
 
-StorageOptions ForSide(StorageOptions base, std::string_view endpoint, std::string_view region) {
-  if (!endpoint.empty()) base.endpoint = std::string(endpoint);
-  if (!region.empty()) base.region = std::string(region);
+StorageOptions ForSide(StorageOptions base, const SideOverrides& side) {
+  if (!side.endpoint.empty()) base.endpoint = side.endpoint;
+  if (!side.region.empty()) base.region = side.region;
+  if (!side.env_prefix.empty()) base.env_prefix = side.env_prefix;
   return base;
+}
+
+Status CheckEnvPrefix(std::string_view prefix, std::string_view flag) {
+  bool ok = prefix.size() <= 64;
+  for (char c : prefix) {
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) {
+    return Status::Usage(fmt::format("{} \"{}\": an environment-variable prefix is up to 64 of A-Z a-z 0-9 _",
+                                     flag, Printable(prefix)));
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url, const StorageOptions& opts) {

@@ -53,6 +53,11 @@ struct StorageOptions {
   // killed process leaves nothing half-written, but an operating-system crash may lose them.
   bool sync = true;
   int timeout_seconds = 60;      // per request (connect + transfer stall)
+  // Remote backends: read the backend's environment variables (AWS_ACCESS_KEY_ID, AWS_REGION,
+  // AZURE_STORAGE_KEY, ...; see s3_storage.h, azure_storage.h) as env_prefix + NAME, and only so:
+  // with a prefix the plain names are not consulted (one side's credentials never reach the other).
+  // "" = the plain names. --env-prefix, --source-env-prefix, --dest-env-prefix.
+  std::string env_prefix;
 };
 
 // A random-access reader of one object, opened after checking it against what planning saw.
@@ -113,10 +118,19 @@ class Storage {
 // "https://<account>.blob.core.windows.net/<container>[/prefix]".
 Result<std::unique_ptr<Storage>> OpenStorage(std::string_view url, const StorageOptions& opts);
 
-// `base` with its endpoint and region replaced by those given (non-empty): the options of one side
-// (source or destination) of a command that reads one storage and writes or compares another
-// (--source-endpoint, --dest-region, ...).
-StorageOptions ForSide(StorageOptions base, std::string_view endpoint, std::string_view region);
+// What one side (source or destination) of a command that reads one storage and writes or compares
+// another sets for itself (--source-endpoint, --dest-region, --source-env-prefix, ...); "" = as
+// the shared options say.
+struct SideOverrides {
+  std::string endpoint, region, env_prefix;
+};
+
+// `base` with the side's non-empty endpoint, region and environment prefix put in.
+StorageOptions ForSide(StorageOptions base, const SideOverrides& side);
+
+// An environment-variable prefix must be usable in a variable name: [A-Za-z0-9_]*, at most 64
+// bytes. `flag` names it in the error.
+Status CheckEnvPrefix(std::string_view prefix, std::string_view flag);
 
 // Rejects empty names, leading '/', empty/"."/".." components, NUL and other control bytes,
 // backslashes, and names longer than 1024 bytes. The error names the offending text.

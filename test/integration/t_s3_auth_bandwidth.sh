@@ -14,7 +14,11 @@
 #   - --source-endpoint/--source-region and --dest-endpoint/--dest-region: S3 -> S3 with the shared
 #     --endpoint pointing nowhere, source and destination each through its own logging proxy: every
 #     request of the import and of `verify --source` reaches the proxy of its side, signed for its
-#     side's region, and the layers equal those of a local -> local import.
+#     side's region, and the layers equal those of a local -> local import;
+#   - --source-env-prefix/--dest-env-prefix: S3 -> S3 between two servers that each know only
+#     their own key, plain AWS_* unset, SRC_AWS_* and DST_AWS_* set: import and verify succeed,
+#     layers equal the local import; swapped prefixes are refused (exit 4, naming the variables);
+#     a prefix whose variables are unset is exit 2 (the plain names are no fallback).
 # The PGDATA is the tiny one (pg_wal/ is not uploaded: the import does not read it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/s3_lib.sh"
@@ -164,4 +168,45 @@ mkdir -p "$T/sides"
 awscp --recursive s3://dst/sides "$T/sides"
 norm_tree "$T/sides" > "$T/sides.tree"
 assert_files_equal "$T/localref.tree" "$T/sides.tree"
+
+# ------------------------------------------------------------------ per-side credentials
+log "--source-env-prefix/--dest-env-prefix: S3 -> S3 between two servers with different keys"
+# A second SigV4-verifying server that knows only its own key: each side must sign with its own.
+K2=AKIAP2LSECONDSERVER S2=second-server-secret-$RANDOM$RANDOM
+out2=$("$P2L_SCRIPTS/s3-server.sh" --port "$(free_port)" --dir "$T/s3b" --bucket other --key "$K2" --secret "$S2") \
+  || die "second s3-server.sh failed"
+EP2=$(eval "$out2"; echo "$S3_ENDPOINT"); PID2=$(eval "$out2"; echo "$S3_PID"); track_pid "$PID2"
+sidecreds() {  # NAME SRCPREFIX DSTPREFIX [flags]: import s3://src/bw (server 1) -> s3://other/NAME (server 2)
+  local name=$1 sp=$2 dp=$3; shift 3
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION \
+    SRC_AWS_ACCESS_KEY_ID="$S3_KEY_ID" SRC_AWS_SECRET_ACCESS_KEY="$S3_SECRET" \
+    DST_AWS_ACCESS_KEY_ID="$K2" DST_AWS_SECRET_ACCESS_KEY="$S2" DST_AWS_REGION=eu-central-1 \
+    "$P2L_BIN" "$@" --source s3://src/bw --tenant-id "$TENANT" --timeline-id "$TL" \
+    --source-endpoint "$S3_ENDPOINT" --dest-endpoint "$EP2" --source-env-prefix "$sp" --dest-env-prefix "$dp"
+}
+sidecreds creds SRC_ DST_ import --dest s3://other/creds --idempotency-key t-s3-auth-bandwidth --soft-size-limit 4MiB \
+  --jobs 2 --status-dest "$T/status" > "$T/creds.json" 2> "$T/creds.err" \
+  || { tail -5 "$T/creds.err" >&2; die "import with per-side credentials failed"; }
+sidecreds creds SRC_ DST_ verify --dest s3://other/creds > "$T/creds-verify.txt" 2>&1 \
+  || { tail -5 "$T/creds-verify.txt" >&2; die "verify with per-side credentials failed"; }
+grep -q "verify: OK: .*identical to the source" "$T/creds-verify.txt" || die "verify: $(tail -3 "$T/creds-verify.txt")"
+mkdir -p "$T/creds"
+AWS_ACCESS_KEY_ID=$K2 AWS_SECRET_ACCESS_KEY=$S2 "$AWSCLI" --endpoint-url "$EP2" s3 cp --only-show-errors --recursive \
+  s3://other/creds "$T/creds"
+norm_tree "$T/creds" > "$T/creds.tree"
+assert_files_equal "$T/localref.tree" "$T/creds.tree"
+# Swapped: each server refuses the other's key; the error names the (prefixed) variables read.
+rc=0; sidecreds swapped DST_ SRC_ import --dest s3://other/swapped --status-dest "$T/status" > "$T/swap.out" 2>&1 || rc=$?
+assert_eq "swapped credentials: exit code" 4 "$rc"
+grep -Eq "credentials were refused .*check (SRC|DST)_AWS_ACCESS_KEY_ID, (SRC|DST)_AWS_SECRET_ACCESS_KEY" "$T/swap.out" \
+  || die "the refused-credentials error does not name the prefixed variables: $(tail -2 "$T/swap.out")"
+if grep -qF -e "$S2" -e "$S3_SECRET" "$T/swap.out" "$T/creds.err" "$T/creds-verify.txt"; then die "a secret appears in the output"; fi
+# No plain variable is a fallback for a prefixed side.
+rc=0; sidecreds nofallback NONE_ DST_ import --dest s3://other/nofallback > "$T/nf.out" 2>&1 || rc=$?
+assert_eq "unset prefixed credentials: exit code" 2 "$rc"
+grep -q "set NONE_AWS_ACCESS_KEY_ID and NONE_AWS_SECRET_ACCESS_KEY" "$T/nf.out" || die "no-credentials error: $(tail -2 "$T/nf.out")"
+rc=0; "$P2L_BIN" import --source s3://src/bw --dest "$T/x" --source-env-prefix 'BAD-' > "$T/bad.out" 2>&1 || rc=$?
+assert_eq "bad prefix: exit code" 2 "$rc"
+grep -q -- "--source-env-prefix" "$T/bad.out" || die "bad prefix error: $(cat "$T/bad.out")"
+log "per-side credentials: each server saw only its own key; layers equal the local import; swapped keys refused (exit 4)"
 log "ok"

@@ -94,6 +94,34 @@ TEST_CASE("AzureConfigFrom: credential sources in order") {
   CHECK(url_sas->key.empty());
 }
 
+TEST_CASE("AzureConfigFrom: an env prefix reads PREFIX + name, and only that") {
+  Result<AzureUrl> u = ParseAzureUrl("az://acct2/cn1");
+  REQUIRE(u.ok());
+  StorageOptions o;
+  o.env_prefix = "DST_";
+  const std::string key = "QUJDRA==";  // "ABCD"
+  // The plain variables are not a fallback: the other side's credentials never reach this one.
+  auto none = AzureConfigFrom(*u, o, FakeEnv({{"AZURE_STORAGE_KEY", key}}));
+  REQUIRE(!none.ok());
+  CHECK(none.status().code() == Code::kUsage);
+  CHECK(none.status().message().find("DST_AZURE_STORAGE_KEY") != std::string::npos);
+  auto k = AzureConfigFrom(*u, o, FakeEnv({{"AZURE_STORAGE_KEY", "WFla"}, {"DST_AZURE_STORAGE_KEY", key},
+                                           {"DST_AZURE_STORAGE_ENDPOINT", "http://127.0.0.1:10000/acct2"}}));
+  REQUIRE(k.ok());
+  CHECK(k->key == "ABCD");
+  CHECK(k->credential_source == "DST_AZURE_STORAGE_KEY");
+  CHECK(k->endpoint == "http://127.0.0.1:10000/acct2");
+  auto wrong = AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_KEY", key}, {"DST_AZURE_STORAGE_ACCOUNT", "acct1"}}));
+  REQUIRE(!wrong.ok());
+  CHECK(wrong.status().message().find("DST_AZURE_STORAGE_ACCOUNT") != std::string::npos);
+  auto sas = AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x"}}));
+  REQUIRE(sas.ok());
+  CHECK(sas->credential_source == "DST_AZURE_STORAGE_SAS_TOKEN");
+  auto cs = AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_CONNECTION_STRING", "AccountName=acct1;AccountKey=QUJDRA=="}}));
+  REQUIRE(!cs.ok());
+  CHECK(cs.status().message().find("DST_AZURE_STORAGE_CONNECTION_STRING") != std::string::npos);
+}
+
 TEST_CASE("AzureConfigFrom: errors never show secrets") {
   auto none = Config("az://acct1/cn1", {});
   REQUIRE(!none.ok());

@@ -2,9 +2,14 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/backends.h"
+#include "storage/s3_storage.h"
 #include "storage/storage.h"
 
 namespace p2l {
@@ -131,21 +136,76 @@ TEST_CASE("OpenStorage: local and S3 without credentials") {
   unsetenv("AWS_SECRET_ACCESS_KEY");
 }
 
-TEST_CASE("ForSide: one side's endpoint and region replace the shared ones, the rest is kept") {
+TEST_CASE("ForSide: one side's endpoint, region and env prefix replace the shared ones, the rest is kept") {
   StorageOptions shared;
   shared.endpoint = "http://shared:9000";
   shared.region = "us-east-1";
+  shared.env_prefix = "ALL_";
   shared.concurrency = 7;
-  const StorageOptions src = ForSide(shared, "http://minio:9000", "");
+  const StorageOptions src = ForSide(shared, {.endpoint = "http://minio:9000", .region = "", .env_prefix = ""});
   CHECK(src.endpoint == "http://minio:9000");
   CHECK(src.region == "us-east-1");
+  CHECK(src.env_prefix == "ALL_");
   CHECK(src.concurrency == 7);
-  const StorageOptions dst = ForSide(shared, "", "eu-central-1");
+  const StorageOptions dst = ForSide(shared, {.endpoint = "", .region = "eu-central-1", .env_prefix = "DST_"});
   CHECK(dst.endpoint == "http://shared:9000");
   CHECK(dst.region == "eu-central-1");
-  const StorageOptions same = ForSide(shared, "", "");
+  CHECK(dst.env_prefix == "DST_");
+  const StorageOptions same = ForSide(shared, SideOverrides{});
   CHECK(same.endpoint == shared.endpoint);
   CHECK(same.region == shared.region);
+  CHECK(same.env_prefix == shared.env_prefix);
+}
+
+TEST_CASE("CheckEnvPrefix: variable-name characters only") {
+  CHECK(CheckEnvPrefix("", "--env-prefix").ok());
+  CHECK(CheckEnvPrefix("SRC_", "--env-prefix").ok());
+  CHECK(CheckEnvPrefix("prod2_", "--env-prefix").ok());
+  const Status bad = CheckEnvPrefix("SRC-", "--source-env-prefix");
+  CHECK(bad.code() == Code::kUsage);
+  CHECK(bad.message().find("--source-env-prefix") != std::string::npos);
+  CHECK(!CheckEnvPrefix("A=B", "--env-prefix").ok());
+  CHECK(!CheckEnvPrefix(std::string(65, 'A'), "--env-prefix").ok());
+}
+
+TEST_CASE("S3 storage reads its variables with the env prefix, and only with it") {
+  const char* names[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION",
+                         "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"};
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  for (const char* n : names) {
+    for (const std::string& v : {std::string(n), std::string("P2LT_") + n}) {
+      const char* old = std::getenv(v.c_str());
+      saved.emplace_back(v, old ? std::optional<std::string>(old) : std::nullopt);
+      unsetenv(v.c_str());
+    }
+  }
+  setenv("AWS_ACCESS_KEY_ID", "plain-id", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "plain-secret", 1);
+  setenv("AWS_REGION", "us-west-2", 1);
+  StorageOptions o;
+  o.env_prefix = "P2LT_";
+  Result<S3Config> none = S3ConfigFromEnv("bkt", "", o);
+  REQUIRE(!none.ok());  // the plain names are not a fallback
+  CHECK(none.status().code() == Code::kUsage);
+  CHECK(none.status().message().find("P2LT_AWS_ACCESS_KEY_ID") != std::string::npos);
+  setenv("P2LT_AWS_ACCESS_KEY_ID", "side-id", 1);
+  setenv("P2LT_AWS_SECRET_ACCESS_KEY", "side-secret", 1);
+  setenv("P2LT_AWS_REGION", "eu-north-1", 1);
+  setenv("P2LT_AWS_ENDPOINT_URL", "http://127.0.0.1:9", 1);
+  Result<S3Config> side = S3ConfigFromEnv("bkt", "", o);
+  REQUIRE(side.ok());
+  CHECK(side->access_key == "side-id");
+  CHECK(side->secret_key == "side-secret");
+  CHECK(side->region == "eu-north-1");
+  CHECK(side->endpoint == "http://127.0.0.1:9");
+  Result<S3Config> plain = S3ConfigFromEnv("bkt", "", StorageOptions{});
+  REQUIRE(plain.ok());
+  CHECK(plain->access_key == "plain-id");
+  CHECK(plain->region == "us-west-2");
+  CHECK(plain->endpoint.empty());
+  for (const auto& [n, v] : saved) {
+    if (v) setenv(n.c_str(), v->c_str(), 1); else unsetenv(n.c_str());
+  }
 }
 
 }  // namespace p2l
