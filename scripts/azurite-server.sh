@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # azurite-server.sh — start a local Azure Blob Storage emulator (Azurite) on 127.0.0.1.
 #
-#   azurite-server.sh [--port N] [--dir DIR] [--container NAME]... [--persist]
-#                     [--strict-api-version] [--tools DIR]
+#   azurite-server.sh [--port N] [--dir DIR] [--container [ACCOUNT/]NAME]... [--persist]
+#                     [--account NAME:BASE64KEY]... [--strict-api-version] [--tools DIR]
 #   azurite-server.sh stop --dir DIR
 #   azurite-server.sh install          only install (idempotent, quiet when installed)
 #
@@ -11,7 +11,11 @@
 #   --port N              listen port (default 0 = pick a free one)
 #   --dir DIR             pid file, log and (with --persist) the data (default: a new mktemp dir)
 #   --persist             keep blobs on disk in DIR/data (default: in memory, gone at stop)
-#   --container NAME      create this container after the start (repeatable; default: testcontainer)
+#   --container NAME      create this container after the start (repeatable; default: testcontainer);
+#                         ACCOUNT/NAME creates it in another account given with --account
+#   --account NAME:KEY    one more storage account (repeatable), beside devstoreaccount1, with its
+#                         own base64 key (Azurite's AZURITE_ACCOUNTS); path-style like the first:
+#                         http://127.0.0.1:PORT/NAME/CONTAINER/BLOB
 #   --strict-api-version  reject x-ms-version values newer than Azurite knows (default: accept
 #                         any, --skipApiVersionCheck, since real Azure accepts many versions)
 # Azurite verifies SharedKey signatures. The account is the emulator's well-known one:
@@ -29,7 +33,7 @@ AZURITE_VERSION=3.35.0
 ACCOUNT=devstoreaccount1
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 XMSVERSION=2021-10-04
-PORT=0 DIR="" PERSIST=0 STRICT=0 CONTAINERS=()
+PORT=0 DIR="" PERSIST=0 STRICT=0 CONTAINERS=() EXTRA_ACCOUNTS=()
 TOOLS=${AZURITE_TOOLS:-${PGTEST_TOOLS:-/opt/pgtest}/azurite}
 CMD=start
 
@@ -42,10 +46,11 @@ while [ $# -gt 0 ]; do
     --port) PORT=$2; shift 2 ;;
     --dir) DIR=$2; shift 2 ;;
     --container) CONTAINERS+=("$2"); shift 2 ;;
+    --account) EXTRA_ACCOUNTS+=("$2"); shift 2 ;;
     --persist) PERSIST=1; shift ;;
     --strict-api-version) STRICT=1; shift ;;
     --tools) TOOLS=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" >&2; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" >&2; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -99,9 +104,20 @@ fi
 
 # ------------------------------------------------------------------ start
 [ ${#CONTAINERS[@]} -gt 0 ] || CONTAINERS=(testcontainer)
-for c in "${CONTAINERS[@]}"; do
-  [[ "$c" =~ ^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$ ]] || die "bad container name '$c' (3-63 of a-z 0-9 -)"
+declare -A ACCOUNT_KEYS=([$ACCOUNT]=$KEY)
+for a in "${EXTRA_ACCOUNTS[@]}"; do
+  [[ "$a" =~ ^([a-z0-9]{3,24}):([A-Za-z0-9+/]+=*)$ ]] || die "bad --account '$a' (NAME:BASE64KEY, NAME 3-24 of a-z 0-9)"
+  ACCOUNT_KEYS[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
 done
+for c in "${CONTAINERS[@]}"; do
+  cn=${c#*/}; ca=$ACCOUNT; [ "$cn" != "$c" ] && ca=${c%%/*}
+  [ -n "${ACCOUNT_KEYS[$ca]:-}" ] || die "container '$c': no account '$ca' (give it with --account)"
+  [[ "$cn" =~ ^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$ ]] || die "bad container name '$cn' (3-63 of a-z 0-9 -)"
+done
+AZURITE_ACCOUNTS_VALUE=""
+if [ ${#EXTRA_ACCOUNTS[@]} -gt 0 ]; then
+  for a in "${!ACCOUNT_KEYS[@]}"; do AZURITE_ACCOUNTS_VALUE+="$a:${ACCOUNT_KEYS[$a]};"; done
+fi
 [[ "$PORT" =~ ^[0-9]+$ ]] || die "bad port '$PORT'"
 if [ "$PORT" = 0 ]; then
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') \
@@ -124,30 +140,32 @@ fi
 [ "${AZURITE_DEBUG:-0}" = 1 ] && ARGS+=(--debug "$DIR/debug.log")
 
 # Not setsid: it stays in the caller's process group, so a test runner's timeout reaches it.
-(cd "$DIR" && exec node "$BLOBBIN" "${ARGS[@]}") >"$LOGFILE" 2>&1 </dev/null &
+# AZURITE_ACCOUNTS (only with --account): every account, the well-known one included.
+(cd "$DIR" && if [ -n "$AZURITE_ACCOUNTS_VALUE" ]; then export AZURITE_ACCOUNTS=$AZURITE_ACCOUNTS_VALUE; else unset AZURITE_ACCOUNTS; fi
+ exec node "$BLOBBIN" "${ARGS[@]}") >"$LOGFILE" 2>&1 </dev/null &
 PID=$!
 echo "$PID" > "$PIDFILE"
 fail() { kill "$PID" 2>/dev/null || true; tail -20 "$LOGFILE" >&2 || true; die "$*"; }
 
-# SharedKey-signed request: azure_req VERB PATH_AND_QUERY -> prints the HTTP status
+# SharedKey-signed request: azure_req VERB PATH_AND_QUERY [ACCOUNT] -> prints the HTTP status
 azure_req() {
-  local verb=$1 pq=$2 path query date canon_res hexkey sig sts
+  local verb=$1 pq=$2 acct=${3:-$ACCOUNT} path query date canon_res hexkey sig sts
   path=${pq%%\?*}; query=""; [ "$pq" != "$path" ] && query=${pq#*\?}
   date=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
   # CanonicalizedResource: /account + path (path-style: the path starts with /account too),
   # then the query parameters, lowercased names, sorted, "name:value" on their own lines.
-  canon_res="/$ACCOUNT$path"
+  canon_res="/$acct$path"
   if [ -n "$query" ]; then
     canon_res+=$'\n'$(tr '&' '\n' <<<"$query" | sed 's/=/:/' | LC_ALL=C sort)
   fi
   # StringToSign: VERB, 11 standard headers (all empty here; Content-Length 0 is written as
   # empty since version 2015-02-21), the x-ms-* headers sorted, the resource.
   sts=$verb$'\n\n\n\n\n\n\n\n\n\n\n\n'"x-ms-date:$date"$'\n'"x-ms-version:$XMSVERSION"$'\n'"$canon_res"
-  hexkey=$(printf '%s' "$KEY" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+  hexkey=$(printf '%s' "${ACCOUNT_KEYS[$acct]}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
   sig=$(printf '%s' "$sts" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)
   curl -s -o /dev/null -w '%{http_code}' -X "$verb" --max-time 10 \
     -H "x-ms-date: $date" -H "x-ms-version: $XMSVERSION" -H "Content-Length: 0" \
-    -H "Authorization: SharedKey $ACCOUNT:$sig" "http://127.0.0.1:$PORT$pq" || true
+    -H "Authorization: SharedKey $acct:$sig" "http://127.0.0.1:$PORT$pq" || true
 }
 
 # wait for the listener
@@ -163,7 +181,8 @@ done
 code=$(azure_req GET "/$ACCOUNT?comp=list")
 [ "$code" = 200 ] || fail "signed List Containers returned HTTP $code"
 for c in "${CONTAINERS[@]}"; do
-  code=$(azure_req PUT "/$ACCOUNT/$c?restype=container")
+  cn=${c#*/}; ca=$ACCOUNT; [ "$cn" != "$c" ] && ca=${c%%/*}
+  code=$(azure_req PUT "/$ca/$cn?restype=container" "$ca")
   case "$code" in 201|409) ;; *) fail "creating container $c returned HTTP $code" ;; esac
 done
 

@@ -6,6 +6,9 @@
 #   - Azure → local, Azure → Azure (layers uploaded with Put Block + Put Block List, blocks checked
 #     with an independent client) and Azure → S3 (s3rver): layer files byte-identical to the local
 #     import, index_part equal modulo timestamps; rerun is a no-op; verify and status on az://;
+#   - Azure → Azure across two storage accounts (a second account in the same Azurite), each side
+#     with its own key via --source-env-prefix/--dest-env-prefix and no plain AZURE_STORAGE_*:
+#     same layers; the keys swapped are refused (exit 4);
 #   - kill -9 at several moments with an Azure destination, rerun: identical output;
 #   - a source blob rewritten between runs (same size, new ETag) → exit 7;
 #   - wrong key → exit 4 "credentials were refused", missing container → exit 3, both naming
@@ -25,7 +28,9 @@ TENANT=5a0c4b2a1f9d8e7c6b5a493827161504
 TL=7f1e2d3c4b5a69788796a5b4c3d2e1f0
 KEY=azure-import-test   # one idempotency key: index_part of every destination is comparable
 
-start_azurite --container src --container dst
+# A second storage account with its own key in the same Azurite, for the cross-account import.
+K2=$(head -c 32 /dev/urandom | base64 -w0)
+start_azurite --container src --container dst --account "p2lacct2:$K2" --container p2lacct2/xdst
 start_s3 --bucket dstbucket
 . "$(dirname "$0")/azure_helpers.sh"
 unset AZURE_STORAGE_CONNECTION_STRING AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_ACCESS_KEY
@@ -119,6 +124,29 @@ grep -q '"already_complete":true' "$W/last.json" || die "rerun did not report al
 grep -q ": done, finished " "$W/status.out" || { cat "$W/status.out" >&2; die "status does not say done"; }
 cat "$W/verify.out" "$W/status.out" >> "$W/all.err"
 
+# ---------------------------------------------------------------- Azure → Azure across accounts
+# Each side its own key and endpoint (--source-env-prefix/--dest-env-prefix); the plain
+# AZURE_STORAGE_* variables are removed, so nothing else can be used. Azurite checks each key.
+xacct() {  # SRCPREFIX DSTPREFIX DEST [flags]
+  local sp=$1 dp=$2 dest=$3; shift 3
+  env -u AZURE_STORAGE_ACCOUNT -u AZURE_STORAGE_KEY -u AZURE_STORAGE_ENDPOINT \
+    SRC_AZURE_STORAGE_KEY="$AZURE_KEY" XD_AZURE_STORAGE_KEY="$K2" \
+    SRC_AZURE_STORAGE_ENDPOINT="http://127.0.0.1:$AZURITE_PORT" XD_AZURE_STORAGE_ENDPOINT="http://127.0.0.1:$AZURITE_PORT" \
+    "$P2L_BIN" import --source "$SRC" --dest "$dest" "${FLAGS[@]}" --source-env-prefix "$sp" --dest-env-prefix "$dp" "$@"
+}
+xacct SRC_ XD_ az://p2lacct2/xdst/ps > "$W/x.json" 2> "$W/x.err" || { cat "$W/x.err" >&2; die "cross-account import failed"; }
+cat "$W/x.err" >> "$W/all.err"
+AZURE_STORAGE_ACCOUNT=p2lacct2 AZURE_STORAGE_KEY=$K2 AZURE_STORAGE_ENDPOINT=http://127.0.0.1:$AZURITE_PORT/p2lacct2 \
+  "$CP" az://p2lacct2/xdst/ps "$T/xacct" 2>/dev/null
+same_output "$T/local" "$T/xacct"
+# swapped: each account refuses the other's key (exit 4, naming the prefixed variable)
+expect_fail 4 'the Azure credentials were refused.*\(SRC\|XD\)_AZURE_STORAGE_KEY' xacct XD_ SRC_ az://p2lacct2/xdst/swapped
+# a side's ACCOUNT variable is checked against its URL, by its prefixed name
+xacct_wrong_account() { XD_AZURE_STORAGE_ACCOUNT=devstoreaccount1 xacct SRC_ XD_ az://p2lacct2/xdst/acct; }
+expect_fail 2 'XD_AZURE_STORAGE_ACCOUNT is "devstoreaccount1", but the URL names account "p2lacct2"' \
+  xacct_wrong_account
+log "Azure → Azure across two storage accounts, each side with its own key: same layers; swapped keys refused"
+
 # ---------------------------------------------------------------- Azure → S3
 import "$SRC" s3://dstbucket/ps || { cat "$W/last.err" >&2; die "Azure → S3 import failed"; }
 "$CP" s3://dstbucket/ps "$T/a2s" 2>/dev/null
@@ -185,7 +213,7 @@ expect_fail 3 'container "nosuchcontainer" does not exist in account "devstoreac
   run_import "$PG" "az://$A/nosuchcontainer/ps"
 
 # ---------------------------------------------------------------- secrets never printed
-for secret in "$AZURE_KEY" "$S3_SECRET_KEY" QUJDRA; do
+for secret in "$AZURE_KEY" "$K2" "$S3_SECRET_KEY" QUJDRA; do
   if grep -qF -- "$secret" "$W/all.err"; then die "a secret appears in the output"; fi
 done
 grep -q "SharedKey\|sig=" "$W/all.err" && die "a signature appears in the output"
