@@ -14,8 +14,9 @@
 //      AZURE_STORAGE_ACCOUNT, when set, must name that account;
 //   4. AZURE_STORAGE_SAS_TOKEN ("sv=...&sig=...", a leading '?' is allowed).
 //   With StorageOptions::env_prefix P the variables (these and AZURE_STORAGE_ENDPOINT) are read
-//   as P + NAME instead. Nothing → kUsage naming these variables. A key is Shared Key signing (azure_auth.h); a SAS
-//   is appended to every request URL (messages redact sig=). Keys and signatures are never shown.
+//   as P + NAME instead. Nothing → kUsage naming these variables. A key is Shared Key signing
+//   (azure_auth.h); a SAS is appended to every request URL (messages redact sig=). Keys and
+//   signatures are never shown.
 //
 // Endpoint (the account's blob service URL), first match wins:
 //   StorageOptions::endpoint (--endpoint), AZURE_STORAGE_ENDPOINT, the connection string's

@@ -65,8 +65,8 @@ Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefi
     return Status::Usage(fmt::format("S3 endpoint \"{}\" must start with http:// or https://", c.endpoint));
   }
   if (c.endpoint.find('@') != std::string::npos) {
-    return Status::Usage(fmt::format("S3 endpoint must not contain credentials (use {0}AWS_ACCESS_KEY_ID/{0}AWS_SECRET_ACCESS_KEY)",
-                                     c.env_prefix));
+    return Status::Usage(fmt::format(
+        "S3 endpoint must not contain credentials (use {0}AWS_ACCESS_KEY_ID/{0}AWS_SECRET_ACCESS_KEY)", c.env_prefix));
   }
   if (!c.endpoint.empty()) {
     const std::string_view rest = std::string_view(c.endpoint).substr(c.endpoint.find("://") + 3);
@@ -87,8 +87,8 @@ Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefi
   c.secret_key = env("AWS_SECRET_ACCESS_KEY");
   c.session_token = env("AWS_SESSION_TOKEN");
   if (c.access_key.empty() || c.secret_key.empty()) {
-    return Status::Usage(fmt::format("s3://{0}: no S3 credentials: set {1}AWS_ACCESS_KEY_ID and {1}AWS_SECRET_ACCESS_KEY",
-                                     c.bucket, c.env_prefix));
+    return Status::Usage(fmt::format(
+        "s3://{0}: no S3 credentials: set {1}AWS_ACCESS_KEY_ID and {1}AWS_SECRET_ACCESS_KEY", c.bucket, c.env_prefix));
   }
   return c;
 }

@@ -3,7 +3,8 @@
 // Configuration the AWS way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 // (sent as x-amz-security-token), AWS_REGION / AWS_DEFAULT_REGION (default us-east-1),
 // AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL; StorageOptions::endpoint and ::region override the
-// environment. With StorageOptions::env_prefix P every one of these is read as P + NAME instead. A custom endpoint is addressed path-style (http://host:port/bucket/key); real AWS
+// environment. With StorageOptions::env_prefix P every one of these is read as P + NAME instead.
+// A custom endpoint is addressed path-style (http://host:port/bucket/key); real AWS
 // virtual-host style (https://bucket.s3.REGION.amazonaws.com/key; path-style for dotted buckets).
 //
 // Signing: libcurl's CURLOPT_AWS_SIGV4 ("aws:amz:REGION:s3"). libcurl 7.88 neither sorts nor

@@ -111,13 +111,15 @@ TEST_CASE("AzureConfigFrom: an env prefix reads PREFIX + name, and only that") {
   CHECK(k->key == "ABCD");
   CHECK(k->credential_source == "DST_AZURE_STORAGE_KEY");
   CHECK(k->endpoint == "http://127.0.0.1:10000/acct2");
-  auto wrong = AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_KEY", key}, {"DST_AZURE_STORAGE_ACCOUNT", "acct1"}}));
+  auto wrong =
+      AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_KEY", key}, {"DST_AZURE_STORAGE_ACCOUNT", "acct1"}}));
   REQUIRE(!wrong.ok());
   CHECK(wrong.status().message().find("DST_AZURE_STORAGE_ACCOUNT") != std::string::npos);
   auto sas = AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x"}}));
   REQUIRE(sas.ok());
   CHECK(sas->credential_source == "DST_AZURE_STORAGE_SAS_TOKEN");
-  auto cs = AzureConfigFrom(*u, o, FakeEnv({{"DST_AZURE_STORAGE_CONNECTION_STRING", "AccountName=acct1;AccountKey=QUJDRA=="}}));
+  auto cs = AzureConfigFrom(
+      *u, o, FakeEnv({{"DST_AZURE_STORAGE_CONNECTION_STRING", "AccountName=acct1;AccountKey=QUJDRA=="}}));
   REQUIRE(!cs.ok());
   CHECK(cs.status().message().find("DST_AZURE_STORAGE_CONNECTION_STRING") != std::string::npos);
 }
