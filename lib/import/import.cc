@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -42,11 +41,6 @@ std::string Sha256Hex(std::string_view data) {
   std::string out;
   for (unsigned i = 0; i < len; i++) out += fmt::format("{:02x}", md[i]);
   return out;
-}
-
-std::string EnvOr(const char* name, std::string dflt) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? std::string(v) : dflt;
 }
 
 // Threads for the per-object/per-directory checks and deletes, which wait on I/O.
@@ -311,14 +305,8 @@ Status Importer::LoadState(ExistingImport kind, const std::optional<TimelineInde
     ImportPgdata ip;
     ip.state = ImportPgdata::State::kInProgress;
     ip.idempotency_key = sum_.idempotency_key;
-    // The region the S3 backend uses for the source (same precedence as s3_storage.cc).
-    const StorageOptions src_opts = ForSide(o_.storage, o_.source_side);
-    const std::string& pfx = src_opts.env_prefix;
-    const std::string region =
-        !src_opts.region.empty()
-            ? src_opts.region
-            : EnvOr((pfx + "AWS_REGION").c_str(), EnvOr((pfx + "AWS_DEFAULT_REGION").c_str(), "us-east-1"));
-    ip.location_json = SourceLocationJson(o_.source, region);
+    // The region the S3 backend signs the source's requests for.
+    ip.location_json = SourceLocationJson(o_.source, S3Region(ForSide(o_.storage, o_.source_side)));
     ip.started_at_nanos = NowUnixNanos();
     idx_.import_pgdata = ip;
     idx_.metadata = md;

@@ -26,6 +26,9 @@ Result<StorageUrl> ParseStorageUrl(std::string_view url);
 Result<std::unique_ptr<Storage>> OpenLocalStorage(std::string_view url, std::string_view dir,
                                                   const StorageOptions& opts);
 Result<std::unique_ptr<Storage>> OpenS3Storage(std::string_view url, const StorageOptions& opts);
+// The region the S3 backend signs for with `opts`: opts.region, else the environment's
+// AWS_REGION, AWS_DEFAULT_REGION (read with opts.env_prefix), else "us-east-1". Not validated.
+std::string S3Region(const StorageOptions& opts);
 // Implemented by the Azure backend (lib/storage/azure_storage.cc): "az://account/container[/prefix]"
 // or "https://<account>.blob.core.windows.net/<container>[/prefix]".
 Result<std::unique_ptr<Storage>> OpenAzureStorage(std::string_view url, const StorageOptions& opts);

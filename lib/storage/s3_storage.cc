@@ -51,6 +51,14 @@ std::optional<time_t> ParseHttpDate(std::string_view s) {
 
 }  // namespace
 
+std::string S3Region(const StorageOptions& opts) {
+  if (!opts.region.empty()) return opts.region;
+  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    if (std::string v = Env((opts.env_prefix + name).c_str()); !v.empty()) return v;
+  }
+  return "us-east-1";
+}
+
 Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefix, const StorageOptions& opts) {
   S3Config c;
   c.bucket = std::string(bucket);
@@ -58,29 +66,35 @@ Result<S3Config> S3ConfigFromEnv(std::string_view bucket, std::string_view prefi
   c.env_prefix = opts.env_prefix;
   auto env = [&](const char* name) { return Env((c.env_prefix + name).c_str()); };
   c.endpoint = opts.endpoint;
-  if (c.endpoint.empty()) c.endpoint = env("AWS_ENDPOINT_URL_S3");
-  if (c.endpoint.empty()) c.endpoint = env("AWS_ENDPOINT_URL");
-  while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
-  if (!c.endpoint.empty() && !c.endpoint.starts_with("http://") && !c.endpoint.starts_with("https://")) {
-    return Status::Usage(fmt::format("S3 endpoint \"{}\" must start with http:// or https://", c.endpoint));
+  std::string ep_from = "--endpoint";  // where the endpoint came from, for messages
+  for (const char* name : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
+    if (!c.endpoint.empty()) break;
+    c.endpoint = env(name);
+    ep_from = c.env_prefix + name;
   }
-  if (c.endpoint.find('@') != std::string::npos) {
+  while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
+  if (c.endpoint.find('@') != std::string::npos) {  // (the value is not shown: it holds a secret)
     return Status::Usage(fmt::format(
-        "S3 endpoint must not contain credentials (use {0}AWS_ACCESS_KEY_ID/{0}AWS_SECRET_ACCESS_KEY)", c.env_prefix));
+        "S3 endpoint of {0} must not contain credentials (use {1}AWS_ACCESS_KEY_ID/{1}AWS_SECRET_ACCESS_KEY)",
+        ep_from, c.env_prefix));
+  }
+  if (!c.endpoint.empty() && !c.endpoint.starts_with("http://") && !c.endpoint.starts_with("https://")) {
+    return Status::Usage(
+        fmt::format("S3 endpoint \"{}\" ({}) must start with http:// or https://", c.endpoint, ep_from));
   }
   if (!c.endpoint.empty()) {
     const std::string_view rest = std::string_view(c.endpoint).substr(c.endpoint.find("://") + 3);
     if (rest.find_first_of("/?#") != std::string_view::npos) {
-      return Status::Usage(fmt::format("S3 endpoint \"{}\" must be scheme://host[:port] without a path", c.endpoint));
+      return Status::Usage(fmt::format("S3 endpoint \"{}\" ({}) must be scheme://host[:port] without a path",
+                                       c.endpoint, ep_from));
     }
   }
-  c.region = opts.region;
-  if (c.region.empty()) c.region = env("AWS_REGION");
-  if (c.region.empty()) c.region = env("AWS_DEFAULT_REGION");
-  if (c.region.empty()) c.region = "us-east-1";
+  c.region = S3Region(opts);
   for (char ch : c.region) {
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) {
-      return Status::Usage(fmt::format("invalid S3 region \"{}\"", c.region));
+      return Status::Usage(fmt::format("invalid S3 region \"{0}\" (from --region, {1}AWS_REGION or "
+                                       "{1}AWS_DEFAULT_REGION): a-z 0-9 -",
+                                       c.region, c.env_prefix));
     }
   }
   c.access_key = env("AWS_ACCESS_KEY_ID");

@@ -198,11 +198,33 @@ TEST_CASE("S3 storage reads its variables with the env prefix, and only with it"
   CHECK(side->secret_key == "side-secret");
   CHECK(side->region == "eu-north-1");
   CHECK(side->endpoint == "http://127.0.0.1:9");
+  CHECK(S3Region(o) == "eu-north-1");
   Result<S3Config> plain = S3ConfigFromEnv("bkt", "", StorageOptions{});
   REQUIRE(plain.ok());
   CHECK(plain->access_key == "plain-id");
   CHECK(plain->region == "us-west-2");
   CHECK(plain->endpoint.empty());
+  CHECK(S3Region(StorageOptions{}) == "us-west-2");
+  o.region = "ap-south-1";  // the flag wins over the variables
+  CHECK(S3Region(o) == "ap-south-1");
+  o.region.clear();
+  // Bad values name the variable they came from; an endpoint holding credentials is not shown.
+  setenv("P2LT_AWS_ENDPOINT_URL", "http://user:hunter2@127.0.0.1:9", 1);
+  Result<S3Config> cred_ep = S3ConfigFromEnv("bkt", "", o);
+  REQUIRE(!cred_ep.ok());
+  CHECK(cred_ep.status().message().find("P2LT_AWS_ENDPOINT_URL") != std::string::npos);
+  CHECK(cred_ep.status().message().find("hunter2") == std::string::npos);
+  setenv("P2LT_AWS_ENDPOINT_URL", "127.0.0.1:9", 1);
+  Result<S3Config> no_scheme = S3ConfigFromEnv("bkt", "", o);
+  REQUIRE(!no_scheme.ok());
+  CHECK(no_scheme.status().message().find("(P2LT_AWS_ENDPOINT_URL)") != std::string::npos);
+  unsetenv("P2LT_AWS_ENDPOINT_URL");
+  setenv("P2LT_AWS_REGION", "EU_NORTH", 1);
+  Result<S3Config> bad_region = S3ConfigFromEnv("bkt", "", o);
+  REQUIRE(!bad_region.ok());
+  CHECK(bad_region.status().message().find("P2LT_AWS_REGION") != std::string::npos);
+  unsetenv("P2LT_AWS_REGION");
+  CHECK(S3Region(o) == "us-east-1");
   for (const auto& [n, v] : saved) {
     if (v) setenv(n.c_str(), v->c_str(), 1); else unsetenv(n.c_str());
   }
