@@ -38,7 +38,10 @@ void OrderedExecutor::Worker() {
     Status st = fn_(item, cancelled_);
     {
       std::lock_guard<std::mutex> g(mu_);
-      if (!st.ok() && stop_on_error_) cancelled_ = true;
+      if (!st.ok()) {
+        if (first_error_.ok()) first_error_ = st;
+        if (stop_on_error_) cancelled_ = true;
+      }
       results_[item] = std::move(st);
       done_[item] = 1;
     }
@@ -52,6 +55,10 @@ Status OrderedExecutor::Wait(size_t i) {
   if (consumed_ < i + 1) consumed_ = i + 1;   // allows workers to move the window forward
   cv_.notify_all();
   cv_.wait(lk, [this, i] { return done_[i] || (cancelled_ && i >= next_); });
+  // The first failure is the cause of every later one (stop_on_error: the cancellation it set off).
+  if (!done_[i] || (!results_[i].ok() && stop_on_error_)) {
+    if (!first_error_.ok()) return first_error_;
+  }
   if (!done_[i]) return Status::Internal("cancelled");
   return results_[i];
 }

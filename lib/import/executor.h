@@ -3,6 +3,11 @@
 // `threads` at a time and at most `window` ahead of the item the consumer waits for, so finished
 // but not yet consumed work stays bounded. After Cancel() (or the first failure, when
 // stop_on_error) no new item starts; running items see cancelled() and should return early.
+//
+// The error reported is the TRUE cause: once an item has failed, the items that were running
+// typically return early with some "cancelled" status of their own, and items that never started
+// have none; Wait() on any of those returns the first failure (in time) instead, so the consumer
+// that waits in index order never reports a cancellation as the reason the work stopped.
 #pragma once
 
 #include <atomic>
@@ -27,8 +32,10 @@ class OrderedExecutor {
   OrderedExecutor(const OrderedExecutor&) = delete;
   OrderedExecutor& operator=(const OrderedExecutor&) = delete;
 
-  // Blocks until item i (i must be the next unconsumed index) has finished; returns its status.
-  // An item that never started because of cancellation reports kInternal "cancelled".
+  // Blocks until item i (i must be the next unconsumed index) has finished; returns its status,
+  // except that any failure after the first one (an item cancelled by it, or one that never
+  // started) reports the first failure's status. After an external Cancel() with no failure, an
+  // item that never started reports kInternal "cancelled".
   Status Wait(size_t i);
   void Cancel();
   // Joins the workers (after Cancel() or when every item ran).
@@ -50,6 +57,7 @@ class OrderedExecutor {
   size_t consumed_ = 0;    // items the consumer has waited for
   std::vector<char> done_;
   std::vector<Status> results_;
+  Status first_error_;     // the first item failure, in time (under mu_)
   std::atomic<bool> cancelled_{false};
   std::vector<std::thread> threads_;
 };

@@ -4,6 +4,7 @@
 //   fault_proxy --upstream 127.0.0.1:PORT [--port N] [--port-file FILE] [--fail-rate 0.3]
 //               [--seed N] [--kinds reset,500,503,truncate,stall] [--stall-seconds 10]
 //               [--max-seconds 1800] [--verbose] [--log-heads FILE] [--latency-ms N]
+//               [--match SUBSTRING]
 //
 // Requests are forwarded byte-exactly (the head as received, including Host, so SigV4/SharedKey
 // signatures made for the proxy's address stay valid). On a fraction --fail-rate of requests
@@ -13,6 +14,12 @@
 //   truncate  the request is forwarded; the answer's head and only half its body are sent, then
 //             the connection is closed (Content-Length promised more)
 //   stall     nothing is answered for --stall-seconds, then the connection is closed
+//   403, 404, 412  an S3-style XML error answer (AccessDenied / NoSuchKey / PreconditionFailed),
+//             as a server that refuses the credentials, lost the object, or holds another version
+//             of it would send (not retried by a client: each is final)
+// --match SUBSTRING: only requests whose request line ("GET /bucket/key?query HTTP/1.1") contains
+// SUBSTRING can be faulted; every other request is forwarded untouched (and draws no random number,
+// so the faults on matching requests do not depend on the others).
 // --fail-rate 1 makes every request fail. The listening port is printed on stdout
 // ("PORT\n") and written to --port-file. Counters go to stderr at exit (SIGTERM/SIGINT) and every
 // fault is logged with --verbose. Simple by design: a thread per connection, blocking sockets,
@@ -58,6 +65,7 @@ struct Config {
   bool verbose = false;
   std::string log_heads;
   int latency_ms = 0;
+  std::string match;
 };
 
 Config g_cfg;
@@ -65,8 +73,9 @@ std::mutex g_log_mu;
 std::mutex g_rng_mu;
 std::mt19937_64 g_rng;
 std::atomic<uint64_t> g_requests{0}, g_forwarded{0};
-std::atomic<uint64_t> g_faults[5];
-const char* kKindNames[5] = {"reset", "500", "503", "truncate", "stall"};
+constexpr int kKinds = 8;
+std::atomic<uint64_t> g_faults[kKinds];
+const char* kKindNames[kKinds] = {"reset", "500", "503", "truncate", "stall", "403", "404", "412"};
 std::atomic<bool> g_stop{false};
 
 constexpr size_t kMaxHead = 64 << 10;
@@ -234,26 +243,39 @@ void ResetAndClose(int fd) {
   ::close(fd);
 }
 
-int PickFault() {
+int PickFault(const std::string& request_line) {
+  if (!g_cfg.match.empty() && request_line.find(g_cfg.match) == std::string::npos) return -1;
   std::lock_guard<std::mutex> l(g_rng_mu);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double x = u(g_rng);
   if (g_cfg.fail_rate <= 0 || x >= g_cfg.fail_rate || g_cfg.kinds.empty()) return -1;
   std::uniform_int_distribution<size_t> k(0, g_cfg.kinds.size() - 1);
   const std::string& kind = g_cfg.kinds[k(g_rng)];
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < kKinds; i++) {
     if (kind == kKindNames[i]) return i;
   }
   return -1;
 }
 
 std::string ErrorAnswer(int status) {
-  const bool slow = status == 503;
-  std::string body = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") +
-                     (slow ? "SlowDown" : "InternalError") + "</Code><Message>" +
-                     (slow ? "Please reduce your request rate." : "We encountered an internal error. Please try again.") +
-                     "</Message><RequestId>fault-proxy</RequestId></Error>";
-  return "HTTP/1.1 " + std::to_string(status) + (slow ? " Slow Down" : " Internal Server Error") +
+  struct Answer {
+    int status;
+    const char *reason, *code, *message;
+  };
+  static const Answer kAnswers[] = {
+      {500, "Internal Server Error", "InternalError", "We encountered an internal error. Please try again."},
+      {503, "Slow Down", "SlowDown", "Please reduce your request rate."},
+      {403, "Forbidden", "AccessDenied", "Access Denied"},
+      {404, "Not Found", "NoSuchKey", "The specified key does not exist."},
+      {412, "Precondition Failed", "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"},
+  };
+  const Answer* a = &kAnswers[0];
+  for (const Answer& x : kAnswers) {
+    if (x.status == status) a = &x;
+  }
+  std::string body = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>") + a->code +
+                     "</Code><Message>" + a->message + "</Message><RequestId>fault-proxy</RequestId></Error>";
+  return "HTTP/1.1 " + std::to_string(a->status) + " " + a->reason +
          "\r\nContent-Type: application/xml\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
 }
@@ -290,7 +312,7 @@ void Serve(int client_fd) {
     LogHead(head);
     if (g_cfg.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_cfg.latency_ms));
     const std::string request_line = head.substr(0, head.find("\r\n"));
-    const int fault = PickFault();
+    const int fault = PickFault(request_line);
     if (fault >= 0) g_faults[fault]++;
     if (fault >= 0) Log("fault %s: %s\n", kKindNames[fault], request_line);
     if (fault == 0) {  // reset
@@ -298,8 +320,8 @@ void Serve(int client_fd) {
       ResetAndClose(client_fd);
       return;
     }
-    if (fault == 1 || fault == 2) {
-      SendAll(client_fd, ErrorAnswer(fault == 1 ? 500 : 503));
+    if (fault == 1 || fault == 2 || fault >= 5) {
+      SendAll(client_fd, ErrorAnswer(std::atoi(kKindNames[fault])));
       break;
     }
     if (fault == 4) {  // stall
@@ -357,11 +379,12 @@ void Serve(int client_fd) {
 }
 
 void PrintCounters() {
-  std::fprintf(stderr, "fault_proxy: %llu requests, %llu forwarded; faults: reset %llu, 500 %llu, 503 %llu, truncate %llu, stall %llu\n",
-               (unsigned long long)g_requests.load(), (unsigned long long)g_forwarded.load(),
-               (unsigned long long)g_faults[0].load(), (unsigned long long)g_faults[1].load(),
-               (unsigned long long)g_faults[2].load(), (unsigned long long)g_faults[3].load(),
-               (unsigned long long)g_faults[4].load());
+  std::string faults;
+  for (int i = 0; i < kKinds; i++) {
+    faults += std::string(i ? ", " : "") + kKindNames[i] + " " + std::to_string(g_faults[i].load());
+  }
+  std::fprintf(stderr, "fault_proxy: %llu requests, %llu forwarded; faults: %s\n",
+               (unsigned long long)g_requests.load(), (unsigned long long)g_forwarded.load(), faults.c_str());
 }
 
 void OnSignal(int) {
@@ -421,6 +444,8 @@ int main(int argc, char** argv) {
       g_cfg.max_seconds = std::atoi(val().c_str());
     } else if (a == "--log-heads") {
       g_cfg.log_heads = val();
+    } else if (a == "--match") {
+      g_cfg.match = val();
     } else if (a == "--latency-ms") {
       const std::string v = val();
       char* end = nullptr;
