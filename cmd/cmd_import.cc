@@ -20,6 +20,30 @@ namespace p2l::cmd {
 
 namespace {
 
+// --idempotency-key: 1..256 printable ASCII characters without spaces. The key is written into
+// index_part.json, the lease and log lines: a control character could forge a log line, and a huge
+// key would make the lease unreadable for every later run (issue 19, part 6).
+CLI::Validator IdempotencyKeyValidator() {
+  return CLI::Validator(
+      [](std::string& key) -> std::string {
+        constexpr size_t kMaxKey = 256;
+        if (key.empty()) return "the idempotency key is empty";
+        if (key.size() > kMaxKey) {
+          return fmt::format("the idempotency key has {} characters; at most {} are allowed", key.size(), kMaxKey);
+        }
+        for (size_t i = 0; i < key.size(); i++) {
+          const unsigned char c = static_cast<unsigned char>(key[i]);
+          if (c < 0x21 || c > 0x7e) {
+            return fmt::format("the idempotency key has byte 0x{:02x} at position {}: only printable ASCII "
+                               "without spaces (0x21..0x7e) is allowed",
+                               unsigned(c), i);
+          }
+        }
+        return {};
+      },
+      "KEY");
+}
+
 struct ImportFlags {
   std::string source, dest, tenant, timeline, idempotency_key, compression = "none";
   std::string soft_size_limit = "256MiB", max_range = "4MiB", max_bandwidth = "0";
@@ -112,7 +136,8 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--stripe-size", f->stripe_size, "Stripe size in pages (default 2048)")->capture_default_str();
   sub->add_option("--generation", f->generation, "Generation of the objects written (default 1)")
       ->capture_default_str();
-  sub->add_option("--jobs", f->jobs, "Concurrent jobs (default: number of cores)");
+  sub->add_option("--jobs", f->jobs, "Concurrent jobs, 1..1024 (default: number of cores)")
+      ->check(CLI::Range(1, 1024));
   sub->add_option("--soft-size-limit", f->soft_size_limit, "Target source bytes per layer (default 256MiB)")
       ->capture_default_str();
   sub->add_option("--compression", f->compression,
@@ -120,7 +145,9 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
       ->check(CLI::IsMember({"none", "zstd"}))
       ->capture_default_str();
   sub->add_option("--idempotency-key", f->idempotency_key,
-                  "Import identity (default: derived from source URL + tenant + timeline)");
+                  "Import identity, 1..256 printable ASCII characters without spaces (default: derived from "
+                  "source URL + tenant + timeline)")
+      ->check(IdempotencyKeyValidator());
   sub->add_option("--checkpoint-every", f->checkpoint_every, "Rewrite index_part every N completed jobs (default 8)")
       ->capture_default_str();
   sub->add_flag("--restart", f->restart, "Discard an unfinished import of this timeline and start over");

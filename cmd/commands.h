@@ -38,6 +38,10 @@ void EmitSummary(const GlobalOptions& g, const std::string& command, int exit_co
 // Reports a failed command: one "error: ..." line on stderr and, with --json, an "error" event
 // {"code": <exit code>, "kind": "<code name>", "message": ...}. Returns the exit code.
 int ReportFailure(const p2l::Status& st, const GlobalOptions& g);
+// Reports a command line CLI11 could not parse (not --help/--version): "error: ..." naming the
+// environment variable when the bad value came from one (PGDATA2LAYERS_*), a hint line, and with
+// --json (anywhere on the command line) the "error" and "summary" events. Returns exit status 2.
+int ReportParseError(CLI::App& app, const CLI::ParseError& e, GlobalOptions& g, int argc, char** argv);
 
 // Each Register* adds a subcommand; its callback stores the process exit code in *exit_code.
 void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code);

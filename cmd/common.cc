@@ -73,6 +73,47 @@ void AddEnvNames(CLI::App& app) {
   }
 }
 
+namespace {
+
+// " (from the environment variable X)" when the option the error names got its value from its
+// PGDATA2LAYERS_* variable rather than from the command line; "" otherwise.
+std::string EnvSource(CLI::App& app, const std::string& what, int argc, char** argv) {
+  for (CLI::App* sub : app.get_subcommands()) {
+    for (CLI::Option* opt : sub->get_options()) {
+      const std::string& env = opt->get_envname();
+      if (env.empty() || opt->get_lnames().empty() || std::getenv(env.c_str()) == nullptr) continue;
+      const std::string flag = "--" + opt->get_lnames().front();
+      if (what.find(flag) == std::string::npos) continue;
+      bool on_command_line = false;
+      for (int i = 1; i < argc; i++) {
+        const std::string_view a(argv[i]);
+        on_command_line = on_command_line || a == flag || a.rfind(flag + "=", 0) == 0;
+      }
+      if (!on_command_line) return " (from the environment variable " + env + ")";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+int ReportParseError(CLI::App& app, const CLI::ParseError& e, GlobalOptions& g, int argc, char** argv) {
+  const std::string what = e.what();
+  const std::string msg = what + EnvSource(app, what, argc, argv);
+  std::fprintf(stderr, "error: %s\nRun with --help for more information.\n", msg.c_str());
+  // --json may not be applied yet when another option failed validation.
+  bool json = g.json;
+  for (int i = 1; i < argc; i++) json = json || std::string_view(argv[i]) == "--json";
+  const int code = ExitCodeFor(Code::kUsage);
+  if (json) {
+    g.json = true;
+    StdoutEvents(true).Emit("error", {{"code", code}, {"kind", CodeName(Code::kUsage)}, {"message", msg}});
+    const std::vector<CLI::App*> parsed = app.get_subcommands();
+    EmitSummary(g, parsed.empty() ? "" : parsed.front()->get_name(), code, 0);
+  }
+  return code;
+}
+
 int ReportFailure(const p2l::Status& st, const GlobalOptions& g) {
   int code = ExitCodeFor(st.code());
   std::fprintf(stderr, "error: %s\n", st.message().c_str());

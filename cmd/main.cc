@@ -4,12 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <string_view>
-#include <vector>
 
 #include "cmd/commands.h"
-#include "util/events.h"
-#include "util/status.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -34,21 +30,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    if (rc == 0) return 0;
-    // Usage errors also end a --json event stream with "error" and "summary".
-    // (--json may not be applied yet when another option fails validation)
-    bool json = g.json;
-    for (int i = 1; i < argc; i++) json = json || std::string_view(argv[i]) == "--json";
-    if (json) {
-      g.json = true;
-      const int code = p2l::ExitCodeFor(p2l::Code::kUsage);
-      p2l::StdoutEvents(true).Emit("error", {{"code", code}, {"kind", p2l::CodeName(p2l::Code::kUsage)},
-                                             {"message", e.what()}});
-      const std::vector<CLI::App*> parsed = app.get_subcommands();
-      p2l::cmd::EmitSummary(g, parsed.empty() ? "" : parsed.front()->get_name(), code, 0);
-    }
-    return p2l::ExitCodeFor(p2l::Code::kUsage);
+    // --help, --version: CLI11 prints them and exits 0.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    return p2l::cmd::ReportParseError(app, e, g, argc, argv);
   }
   return exit_code;
 }

@@ -121,4 +121,37 @@ assert p3["soft_size_limit"] == 256 << 20 and p3["event"] == "plan" and p3["job_
 EOF
 "$P2L_BIN" import --help > "$T/help.txt"
 grep -q 'PGDATA2LAYERS_SHARD_NUMBER' "$T/help.txt" || die "--help does not show the env variables"
+
+# 6. bad arguments (issue 19, part 6): exit 2 before anything is read or written, one "error:" line
+# naming the flag (and the environment variable when the value came from one).
+# usage_fail PATTERN CMD...: CMD exits 2, stderr has an "error:" line containing PATTERN, nothing written
+usage_fail() {
+  local pat=$1 rc=0; shift
+  "$@" > "$T/u.out" 2> "$T/u.err" || rc=$?
+  [ "$rc" = 2 ] || { cat "$T/u.err" >&2; die "'$*' exited $rc, expected 2"; }
+  grep -q -- "^error: .*$pat" "$T/u.err" || { cat "$T/u.err" >&2; die "'$*': no 'error:' line with '$pat'"; }
+  [ ! -e "$T/du" ] || die "'$*' wrote its destination"
+  [ "$(ls -A "$T/status" 2>/dev/null || true)" = "$STATUS_BEFORE" ] || die "'$*' wrote a status object"
+}
+STATUS_BEFORE=$(ls -A "$T/status" 2>/dev/null || true)
+IMPU=("$P2L_BIN" import --source "$SRC" --dest "$T/du")
+usage_fail "--jobs.*1 to 1024" "${IMPU[@]}" --jobs 0
+usage_fail "--jobs.*1 to 1024" "${IMPU[@]}" --jobs 1025
+usage_fail "--jobs.*PGDATA2LAYERS_JOBS" env PGDATA2LAYERS_JOBS=abc "${IMPU[@]}"
+usage_fail "--idempotency-key.*at most 256" "${IMPU[@]}" --idempotency-key "$(python3 -c 'print("k" * 100000)')"
+usage_fail "--idempotency-key.*0x0a" "${IMPU[@]}" --idempotency-key "$(printf 'key\nINFO forged line')"
+usage_fail "--idempotency-key.*0x20" "${IMPU[@]}" --idempotency-key "two words"
+usage_fail "--idempotency-key.*empty" "${IMPU[@]}" --idempotency-key ""
+usage_fail "--bogus" "${IMPU[@]}" --bogus
+# the same with --json: error + summary events, exit code 2
+env PGDATA2LAYERS_JOBS=0 "${IMPU[@]}" --json > "$T/u.json" 2>/dev/null && die "PGDATA2LAYERS_JOBS=0 accepted"
+python3 - "$T/u.json" <<'EOF'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["event"] for e in ev] == ["error", "summary"], ev
+assert ev[0]["code"] == 2 and "PGDATA2LAYERS_JOBS" in ev[0]["message"], ev[0]
+EOF
+# a key at the limit is accepted
+"${IMPU[@]}" --idempotency-key "$(python3 -c 'print("k" * 256)')" --tenant-id "$TENANT" --timeline-id "$TL" -q \
+  || die "a 256-character idempotency key was refused"
 log "ok"
