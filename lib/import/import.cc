@@ -448,6 +448,7 @@ Status Importer::Execute() {
   jo.checksums = plan_.control.HasChecksums();
   jo.ignore_checksum_failures = o_.ignore_checksum_failures;
   jo.sync = o_.sync;
+  jo.pg_major = plan_.control.pg_major;
 
   std::vector<JobOutput> outs(run.size());
   std::unique_ptr<OrderedExecutor> ex;

@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "index/remote_layout.h"
+#include "keyspace/keys.h"
 #include "layer/image_layer_writer.h"
 #include "layer/layer_name.h"
 #include "pg/controlfile.h"
 #include "pg/page.h"
+#include "pg/relmap.h"
+#include "pg/twophase.h"
 #include "util/log.h"
 
 namespace p2l {
@@ -292,6 +295,11 @@ class JobRunner {
       }
     }
     out_->bytes_read += value.size();
+    // PostgreSQL refuses to start on a bad relation map or two-phase file: so does the import.
+    Status valid;
+    if (IsRelmapFileKey(task.start)) valid = CheckRelmap(value, opts_.pg_major);
+    if (IsTwoPhaseFileKey(task.start)) valid = CheckTwoPhaseFile(value);
+    if (!valid.ok()) return valid.WithContext(source_.Describe(task.object.name));
     return layer_.Put(task.start, value);
   }
 

@@ -47,7 +47,8 @@ struct JobWriterOptions {
   uint64_t max_range = 4ull << 20;     // bytes per ranged read (rounded down to pages, >= 1 page)
   bool checksums = false;              // the cluster has data checksums
   bool ignore_checksum_failures = false;
-  uint64_t max_object_value = 64ull << 20;   // kObjectValue bound
+  uint64_t max_object_value = kMaxObjectValue;   // kObjectValue bound
+  int pg_major = 0;                    // the cluster's version (relation map and two-phase checks)
   uint32_t read_ahead = 4;             // remote sources: read-ahead threads per job (0 = off)
   bool sync = true;                    // the destination fsyncs layers (off: no writeback hints)
 };

@@ -7,8 +7,9 @@
 #include <algorithm>
 #include <tuple>
 
-#include "layer/blob.h"
+#include "import/plan.h"
 #include "pg/controlfile.h"
+#include "pg/relmap.h"
 #include "pg/twophase.h"
 
 namespace p2l {
@@ -73,7 +74,6 @@ bool IsTempRelationFile(std::string_view base) {
   return ParseRelFileName(base.substr(i + 1)).has_value();
 }
 
-uint64_t ExpectedRelmapSize(int pg_major) { return pg_major >= 16 ? 524 : 512; }
 
 std::string DbDesc(const DatabaseDir& db) { return fmt::format("database {}/{}", db.spcnode, db.dbnode); }
 
@@ -133,7 +133,7 @@ class Walker {
     for (const ObjectInfo& obj : l.objects) {
       std::string_view base = BaseName(obj.name);
       if (base == "pg_filenode.map") {
-        const uint64_t want = ExpectedRelmapSize(o_.pg_major);
+        const uint64_t want = RelmapFileSize(o_.pg_major);
         if (obj.size != want) {
           return Status::InvalidInput(fmt::format("{}: size {} is not the {} bytes of a PostgreSQL {} relation map",
                                                   s_.Describe(obj.name), obj.size, want, o_.pg_major));
@@ -343,9 +343,9 @@ class Walker {
         return Status::InvalidInput(
             fmt::format("{}: transaction id 0 is invalid for a prepared transaction", s_.Describe(obj.name)));
       }
-      if (obj.size > kMaxBlobLen) {
-        return Status::InvalidInput(fmt::format("{}: size {} is larger than an image layer value can be ({})",
-                                                s_.Describe(obj.name), obj.size, kMaxBlobLen));
+      if (obj.size > kMaxObjectValue) {
+        return Status::InvalidInput(fmt::format("{}: size {} is larger than the {} bytes allowed for a two-phase state file",
+                                                s_.Describe(obj.name), obj.size, kMaxObjectValue));
       }
       out_.twophase.push_back(TwoPhaseFile{*xid, obj});
     }

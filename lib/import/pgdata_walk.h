@@ -39,8 +39,9 @@
 //   warning. Two names for the same segment number ("0000", "000") are an error. Each segment's
 //   size must be a multiple of 8192 and at most 32 pages (SLRU_PAGES_PER_SEGMENT).
 // pg_twophase/: names as PostgreSQL `pg_major` writes them (pg/twophase.h: 8 hex digits for PG
-//   14-16, 16 for PG 17); other names: warning, skipped. xid 0 is an error. A file larger than an
-//   image layer value can hold (kMaxBlobLen) is an error.
+//   14-16, 16 for PG 17); other names: warning, skipped. xid 0 is an error. A file larger than
+//   kMaxObjectValue (plan.h; the limit the job applies) is an error. Its contents (magic, length,
+//   CRC: pg/twophase.h) and relation maps' (pg/relmap.h) are checked when the job reads them.
 // Sub-directories of SLRU and pg_twophase directories: warning, skipped.
 // Not imported, but one warning each when not empty (Neon's key space has no key for them; Neon
 //   drops them silently): pg_replslot/ (counts entries = slots), pg_commit_ts/ (entries),

@@ -33,6 +33,10 @@
 
 namespace p2l {
 
+// The largest source object the import reads whole into one value (relation maps, two-phase
+// state files): planning refuses a larger one, so `plan` and `import` apply the same limit.
+inline constexpr uint64_t kMaxObjectValue = 64ull << 20;
+
 struct ImportTask {
   enum class Kind {
     kSingleKey,     // one key, value bytes known at planning (`value`)

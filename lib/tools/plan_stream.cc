@@ -8,7 +8,6 @@ namespace p2l {
 
 namespace {
 constexpr uint32_t kChunkBlocks = 128;            // 1 MiB reads
-constexpr uint64_t kMaxObjectValue = 0x0FFFFFFF;  // the largest blob a layer can hold
 }  // namespace
 
 PlanStream::PlanStream(Storage& source, const ImportPlan& plan) : source_(source), plan_(plan) {}
@@ -86,8 +85,8 @@ Result<bool> PlanStream::Next(Key* key, std::string* value, uint32_t* job) {
         break;
       case ImportTask::Kind::kObjectValue: {
         if (t.object.size > kMaxObjectValue) {
-          return Status::InvalidInput(fmt::format("{}: {} bytes, more than a layer value can hold",
-                                                  source_.Describe(t.object.name), t.object.size));
+          return Status::InvalidInput(fmt::format("{}: {} bytes, more than the {} bytes the import reads as one value",
+                                                  source_.Describe(t.object.name), t.object.size, kMaxObjectValue));
         }
         P2L_ASSIGN_OR_RETURN(auto r, source_.OpenReader(t.object.name, &t.object));
         value->resize(t.object.size);

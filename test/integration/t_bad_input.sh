@@ -110,4 +110,28 @@ grep -rqs '"Done"' --include='index_part.json*' "$T/dest-junk" || die "junk name
 "$P2L_BIN" verify --dest "$T/dest-junk" --source "$PG" > /dev/null 2> "$T/junk-verify.err" \
   || { cat "$T/junk-verify.err" >&2; die "verify after skipping junk names failed"; }
 log "unparseable names: skipped with warnings, import Done and verified"
+# Contents PostgreSQL would refuse to start on (issue 19, part 5): a relation map or a two-phase
+# state file of random bytes, or with one flipped bit, is refused by name (exit 3), not copied.
+relmap=$PG/base/5/pg_filenode.map
+cp -a "$relmap" "$T/relmap.orig"
+head -c 512 /dev/urandom > "$relmap"
+bad relmap_random 3 "base/5/pg_filenode.map: not a relation map: magic"
+cp -a "$T/relmap.orig" "$relmap"
+flip_byte "$relmap" 100
+bad relmap_bitflip 3 "base/5/pg_filenode.map: relation map checksum mismatch"
+cp -a "$T/relmap.orig" "$relmap"
+twophase=$(find "$PG/pg_twophase" -type f | head -n1)
+[ -n "$twophase" ] || die "the fixture has no pg_twophase file"
+cp -a "$twophase" "$T/twophase.orig"
+head -c "$(stat -c %s "$twophase")" /dev/urandom > "$twophase"
+bad twophase_random 3 "pg_twophase/$(basename "$twophase"): not a two-phase state file: magic"
+cp -a "$T/twophase.orig" "$twophase"
+flip_byte "$twophase" 60
+bad twophase_bitflip 3 "two-phase state file checksum mismatch"
+truncate -s 100M "$twophase"   # larger than a value the import reads whole: refused by plan too
+bad twophase_huge 3 "larger than the 67108864 bytes allowed for a two-phase state file"
+"$P2L_BIN" plan --source "$PG" > /dev/null 2> "$T/plan-huge.err" && die "plan accepted a 100 MB two-phase file"
+grep -qF "larger than the 67108864 bytes" "$T/plan-huge.err" || { cat "$T/plan-huge.err" >&2; die "plan: no size error"; }
+cp -a "$T/twophase.orig" "$twophase"
+
 log "$n bad inputs refused, each with a clear message and no Done index"
