@@ -168,6 +168,19 @@ Status ObjectStore::ListPages(std::string_view key_prefix, bool delimiter, std::
   }
 }
 
+// A listing names each object once (S3 and Azure list keys in strictly increasing order); a name
+// seen twice means a broken or hostile server, and planning from it would import the object twice
+// or mistake it for a missing one. `objects` is sorted.
+Status ObjectStore::CheckNoDuplicates(const std::vector<ObjectInfo>& objects, std::string_view what) const {
+  for (size_t i = 1; i < objects.size(); i++) {
+    if (objects[i].name == objects[i - 1].name) {
+      return Status::InvalidInput(
+          fmt::format("{}: the listing returned \"{}\" twice", what, ShowName(objects[i].name)));
+    }
+  }
+  return Status::OK();
+}
+
 Result<Listing> ObjectStore::List(std::string_view dir) {
   while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
   if (!dir.empty()) P2L_RETURN_IF_ERROR(ValidateObjectName(dir).WithContext(url_));
@@ -193,6 +206,7 @@ Result<Listing> ObjectStore::List(std::string_view dir) {
     l.prefixes.push_back(std::move(p));
   }
   SortByName(&l.objects);
+  P2L_RETURN_IF_ERROR(CheckNoDuplicates(l.objects, Describe(rel_dir)));
   std::sort(l.prefixes.begin(), l.prefixes.end());
   l.prefixes.erase(std::unique(l.prefixes.begin(), l.prefixes.end()), l.prefixes.end());
   return l;
@@ -211,6 +225,7 @@ Result<std::vector<ObjectInfo>> ObjectStore::ListRecursive(std::string_view pref
     }
   }
   SortByName(&objects);
+  P2L_RETURN_IF_ERROR(CheckNoDuplicates(objects, Describe(prefix)));
   return objects;
 }
 

@@ -97,6 +97,8 @@ class ObjectStore : public Storage {
   // All pages of one listing.
   Status ListPages(std::string_view key_prefix, bool delimiter, std::string_view what,
                    std::vector<ObjectInfo>* objects, std::vector<std::string>* prefixes);
+  // An error naming the first object a sorted listing holds twice.
+  Status CheckNoDuplicates(const std::vector<ObjectInfo>& objects, std::string_view what) const;
 
   const ObjectStoreWords words_;
 };
