@@ -120,10 +120,23 @@ Result<ControlFile> ControlFile::Parse(std::string_view bytes, std::string_view 
     if (cv.catalog_version_no == cf.catalog_version) cf.pg_major = cv.pg_major;
   }
   if (cf.pg_major == 0) {
-    return bad(fmt::format("unsupported catalog_version_no {} at offset {} (pg_control_version {}); "
-                           "expected one of 202107181 (PG14), 202209061 (PG15), 202307071 (PG16), "
-                           "202406281 (PG17)",
-                           cf.catalog_version, kOffCatalogVersion, cf.pg_control_version));
+    // Name the version where it can be told: pg_control_version is 1300 for 13..16, 1700 for 17,
+    // 1800 for 18 (major * 100 from 17 on); catalog versions grow with every release.
+    std::string version;
+    if (cf.pg_control_version >= 1800 && cf.pg_control_version < 10000) {
+      version = fmt::format("PostgreSQL {}", cf.pg_control_version / 100);
+    } else if (cf.catalog_version < kCatalogVersions[0].catalog_version_no) {
+      version = "PostgreSQL 13 or older";
+    } else if (cf.catalog_version > kCatalogVersions[3].catalog_version_no) {
+      version = "PostgreSQL 18 or newer (or a development build)";
+    } else {
+      version = "an unreleased PostgreSQL version";
+    }
+    return bad(fmt::format("{} cluster (catalog_version_no {} at offset {}, pg_control_version {}): not "
+                           "supported; {} (catalog versions 202107181 (PG14), 202209061 (PG15), "
+                           "202307071 (PG16), 202406281 (PG17))",
+                           version, cf.catalog_version, kOffCatalogVersion, cf.pg_control_version,
+                           kServedVersionsText));
   }
 
   // 4. Bools must be 0 or 1.
