@@ -131,6 +131,7 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--tablespaces", f->tablespaces,
                   "User tablespaces: refuse (exit 3, nothing written: Neon cannot serve them), skip (leave their "
                   "relations out, each listed) or keep (import them: not servable by Neon)")
+      ->check(CLI::IsMember({"refuse", "skip", "keep"}))
       ->capture_default_str();
   sub->add_flag("--ignore-checksum-failures", f->ignore_checksums,
                 "Import pages that fail verification as they are (with a warning)");

@@ -288,6 +288,7 @@ void RegisterPlan(CLI::App& app, GlobalOptions& g, int* exit_code) {
                 "Plan a cluster that was not shut down cleanly (the data may be inconsistent)");
   sub->add_option("--tablespaces", f->tablespaces,
                   "User tablespaces, as import decides: refuse (exit 3), skip (leave them out, listed) or keep")
+      ->check(CLI::IsMember({"refuse", "skip", "keep"}))
       ->capture_default_str();
   sub->add_flag("--tasks", f->show_tasks, "Also list every task of every job");
   sub->add_flag("--all-shards", f->all_shards,

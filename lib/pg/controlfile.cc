@@ -93,6 +93,21 @@ Result<ControlFile> ControlFile::Parse(std::string_view bytes, std::string_view 
   }
   const uint8_t* p = U8(bytes);
 
+  // 1b. PostgreSQL 18 and newer grew ControlFileData (the CRC moved): tell the version by the
+  // fields whose offsets never changed before checking a CRC at the wrong place. Only a
+  // pg_control_version of the form major * 100 (>= 1800) with a newer catalog version counts, so
+  // a corrupted 14-17 file is still reported as a CRC mismatch.
+  {
+    const uint32_t ctl = DecodeLE32(p + kOffPgControlVersion);
+    const uint32_t cat = DecodeLE32(p + kOffCatalogVersion);
+    if (ctl >= 1800 && ctl < 10000 && ctl % 100 == 0 && cat > kCatalogVersions[3].catalog_version_no &&
+        cat < 300000000) {
+      return bad(fmt::format("PostgreSQL {} cluster (catalog_version_no {} at offset {}, pg_control_version {} at "
+                             "offset {}; its CRC was not checked, the layout differs): not supported; {}",
+                             ctl / 100, cat, kOffCatalogVersion, ctl, kOffPgControlVersion, kServedVersionsText));
+    }
+  }
+
   // 2. CRC-32C over [0, 288), stored LE at 288.
   const uint32_t stored_crc = DecodeLE32(p + kOffCrc);
   const uint32_t computed_crc = Crc32c(p, kOffCrc);
