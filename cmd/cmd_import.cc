@@ -54,6 +54,7 @@ struct ImportFlags {
   uint32_t checkpoint_every = 8;
   bool restart = false, allow_unclean = false, ignore_checksums = false, no_sync = false;
   std::string wait_for_pgdata;
+  std::string tablespaces = "refuse";
   CLI::Option* wait_opt = nullptr;
   std::string tmp_dir;
   ToolStorageFlags storage;
@@ -97,6 +98,7 @@ Result<ImportOptions> ToOptions(const ImportFlags& f) {
   o.checkpoint_every = f.checkpoint_every;
   o.restart = f.restart;
   o.allow_unclean_shutdown = f.allow_unclean;
+  P2L_ASSIGN_OR_RETURN(o.tablespaces, ParseTablespaceMode(f.tablespaces));
   o.ignore_checksum_failures = f.ignore_checksums;
   o.sync = !f.no_sync;
   if (f.wait_opt != nullptr && f.wait_opt->count() > 0) {
@@ -153,6 +155,11 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_flag("--restart", f->restart, "Discard an unfinished import of this timeline and start over");
   sub->add_flag("--allow-unclean-shutdown", f->allow_unclean,
                 "Import a cluster that was not shut down cleanly (its last changes may be missing)");
+  sub->add_option("--tablespaces", f->tablespaces,
+                  "User tablespaces: refuse (exit 3, nothing written: Neon cannot serve them), skip (leave their "
+                  "relations out, each listed) or keep (import them: not servable by Neon)")
+      ->check(CLI::IsMember({"refuse", "skip", "keep"}))
+      ->capture_default_str();
   sub->add_flag("--ignore-checksum-failures", f->ignore_checksums,
                 "Import pages that fail verification as they are (with a warning)");
   sub->add_option("--max-range", f->max_range, "Largest single read of relation data (default 4MiB)")

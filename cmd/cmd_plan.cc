@@ -28,6 +28,7 @@ struct PlanFlags {
   uint32_t stripe_size = kDefaultStripeSize;
   std::string soft_size_limit = "256MiB";
   bool allow_unclean_shutdown = false;
+  std::string tablespaces = "refuse";
   bool show_tasks = false;
   bool all_shards = false;
   uint32_t generation = 1;
@@ -95,6 +96,53 @@ uint64_t LayerCount(const ImportPlan& plan) {
 
 uint64_t TotalShardBytes(const ImportPlan& plan) { return plan.TotalLocalPages() * 8192; }
 
+// What each --tablespaces mode does with the user tablespaces of the plan.
+std::string ModeEffect(TablespaceMode m, bool any) {
+  if (!any) return "nothing to do (no user tablespace)";
+  switch (m) {
+    case TablespaceMode::kRefuse: return "the import is refused (exit 3), nothing written";
+    case TablespaceMode::kSkip: return "their relations are left out, each listed";
+    case TablespaceMode::kKeep: return "imported with their own spcnode (not servable by a Neon pageserver)";
+  }
+  return "?";
+}
+
+nlohmann::json TablespacesJson(const ImportPlan& plan) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const UserTablespace& t : plan.tablespaces) {
+    list.push_back({{"oid", t.oid},
+                    {"location", t.location.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.location)},
+                    {"databases", t.databases},
+                    {"relations", t.relations},
+                    {"bytes", t.bytes}});
+  }
+  nlohmann::json modes = nlohmann::json::object();
+  for (TablespaceMode m : {TablespaceMode::kRefuse, TablespaceMode::kSkip, TablespaceMode::kKeep}) {
+    modes[TablespaceModeName(m)] = ModeEffect(m, !plan.tablespaces.empty());
+  }
+  return {{"mode", TablespaceModeName(plan.tablespace_mode)},
+          {"user_tablespaces", std::move(list)},
+          {"skipped_relations", plan.skipped_relations.size()},
+          {"modes", std::move(modes)}};
+}
+
+void PrintTablespacesText(const ImportPlan& plan) {
+  std::printf("tablespaces: --tablespaces %s, %zu user tablespace(s)\n", TablespaceModeName(plan.tablespace_mode),
+              plan.tablespaces.size());
+  for (const UserTablespace& t : plan.tablespaces) {
+    std::string dbs;
+    for (uint32_t d : t.databases) dbs += (dbs.empty() ? "" : ",") + std::to_string(d);
+    std::printf("  tablespace %u: location %s, databases %s, %llu relations, %llu bytes\n", t.oid,
+                t.location.empty() ? "unknown" : t.location.c_str(), dbs.c_str(), (unsigned long long)t.relations,
+                (unsigned long long)t.bytes);
+  }
+  if (plan.tablespaces.empty()) return;
+  for (TablespaceMode m : {TablespaceMode::kRefuse, TablespaceMode::kSkip, TablespaceMode::kKeep}) {
+    std::printf("  %s: %s%s\n", TablespaceModeName(m), ModeEffect(m, true).c_str(),
+                m == plan.tablespace_mode ? " (this plan)" : "");
+  }
+}
+
 void EmitPlanJson(const PlanFlags& f, const ImportPlan& plan, const std::string& source_url) {
   nlohmann::json jobs = nlohmann::json::array();
   for (const ImportJob& j : plan.jobs) {
@@ -138,6 +186,7 @@ void EmitPlanJson(const PlanFlags& f, const ImportPlan& plan, const std::string&
                {"total_pages_on_shard", plan.TotalLocalPages()},
                {"source_objects", plan.source_objects.size()},
                {"warnings", plan.warnings},
+               {"tablespaces", TablespacesJson(plan)},
                {"jobs", std::move(jobs)}});
 }
 
@@ -157,6 +206,7 @@ void PrintPlanText(const PlanFlags& f, const ImportPlan& plan, const std::string
               (unsigned long long)plan.TotalEstimatedBytes(), HumanBytes(plan.TotalEstimatedBytes()).c_str(),
               (unsigned long long)TotalShardBytes(plan), HumanBytes(TotalShardBytes(plan)).c_str());
   std::printf("fingerprint: %016llX\n", (unsigned long long)plan.Fingerprint());
+  PrintTablespacesText(plan);
   for (const ImportJob& j : plan.jobs) {
     std::printf("job %u: %s estimated_bytes=%llu shard_bytes=%llu tasks=%zu pages=%llu%s\n", j.index,
                 LayerNameOf(j, plan.base_lsn).c_str(), (unsigned long long)j.estimated_bytes,
@@ -176,6 +226,7 @@ Status RunPlan(const PlanFlags& f, const GlobalOptions& g) {
   P2L_ASSIGN_OR_RETURN(opts.shard, ShardIdentity::Make(f.shard_number, f.shard_count, f.stripe_size));
   P2L_ASSIGN_OR_RETURN(opts.soft_size_limit, ParseByteSize(f.soft_size_limit, "--soft-size-limit"));
   opts.allow_unclean_shutdown = f.allow_unclean_shutdown;
+  P2L_ASSIGN_OR_RETURN(opts.tablespaces, ParseTablespaceMode(f.tablespaces));
 
   P2L_ASSIGN_OR_RETURN(StorageOptions so, ToStorageOptions(f.storage));
   P2L_ASSIGN_OR_RETURN(std::unique_ptr<Storage> source, OpenSource(f.source, so));
@@ -187,6 +238,16 @@ Status RunPlan(const PlanFlags& f, const GlobalOptions& g) {
     P2L_ASSIGN_OR_RETURN(ImportPlan plan, BuildPlan(*source, opts));
     if (n == first) {
       for (const std::string& w : plan.warnings) LogWarn("{}", w);
+      for (const SkippedRelation& r : plan.skipped_relations) {
+        LogWarn("{}", SkippedRelationText(r));
+        if (g.json) {
+          StdoutEvents(true).Emit("tablespace_relation_skipped", {{"tablespace", r.spcnode},
+                                                                  {"database", r.dbnode},
+                                                                  {"relnode", r.relnode},
+                                                                  {"forks", r.forks},
+                                                                  {"bytes", r.bytes}});
+        }
+      }
     }
     if (g.json) {
       EmitPlanJson(f, plan, source->Url());
@@ -225,6 +286,10 @@ void RegisterPlan(CLI::App& app, GlobalOptions& g, int* exit_code) {
       ->capture_default_str();
   sub->add_flag("--allow-unclean-shutdown", f->allow_unclean_shutdown,
                 "Plan a cluster that was not shut down cleanly (the data may be inconsistent)");
+  sub->add_option("--tablespaces", f->tablespaces,
+                  "User tablespaces, as import decides: refuse (exit 3), skip (leave them out, listed) or keep")
+      ->check(CLI::IsMember({"refuse", "skip", "keep"}))
+      ->capture_default_str();
   sub->add_flag("--tasks", f->show_tasks, "Also list every task of every job");
   sub->add_flag("--all-shards", f->all_shards,
                 "Plan every shard 0..count-1 (one plan each, then the estimated bytes per shard)");

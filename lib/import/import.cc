@@ -79,6 +79,7 @@ class Importer {
   IndexPart idx_;
   std::vector<char> skip_;     // per job (0-based): done by an earlier run
   ImportSummary sum_;
+  bool refused_ = false;       // PreflightSource failed: nothing was written, nothing is published
 };
 
 Status Importer::Setup() {
@@ -149,6 +150,7 @@ void Importer::AlreadyComplete(const TimelineIndex& cur) {
 Result<ImportSummary> Importer::Run() {
   P2L_RETURN_IF_ERROR(Setup());
   Result<ImportSummary> r = RunSteps();
+  if (refused_) return r;   // refused before writing anything: no status object, no notification
   CompletionReport rep = ReportFromIndex(idx_, sum_.tenant, sum_.timeline, o_.shard);
   rep.idempotency_key = sum_.idempotency_key;
   if (rep.started_at_nanos == 0) rep.started_at_nanos = start_nanos_;   // failed before the index existed
@@ -179,6 +181,12 @@ Result<ImportSummary> Importer::RunSteps() {
       if (!pc.ok() && !pc.status().IsNotFound()) return pc.status();
       P2L_RETURN_IF_ERROR(CheckPgdataMarker(*src_, pc.ok()));
     }
+    // Unsupported PostgreSQL version, user tablespaces under --tablespaces refuse: stop before the
+    // lease, so that the destination stays untouched.
+    PlanOptions pre;
+    pre.tablespaces = o_.tablespaces;
+    pre.allow_unclean_shutdown = o_.allow_unclean_shutdown;
+    P2L_RETURN_IF_ERROR(PreflightSource(*src_, pre, &refused_));
 
     P2L_ASSIGN_OR_RETURN(lease_, Lease::Acquire(*dst_, tl_dir_ + "/" + kLeaseBaseName, sum_.idempotency_key,
                                                 o_.lease));
@@ -253,9 +261,23 @@ Status Importer::LoadState(ExistingImport kind, const std::optional<TimelineInde
   po.soft_size_limit = soft;
   po.allow_unclean_shutdown = o_.allow_unclean_shutdown;
   po.verify_pages = true;
+  po.tablespaces = o_.tablespaces;
   LogInfo("planning: listing {}", src_->Url());
   P2L_ASSIGN_OR_RETURN(plan_, BuildPlan(*src_, po));
   for (const std::string& w : plan_.warnings) LogWarn("{}", w);
+  for (const SkippedRelation& r : plan_.skipped_relations) {
+    LogWarn("{}", SkippedRelationText(r));
+    ev_.Emit("tablespace_relation_skipped", {{"tablespace", r.spcnode},
+                                             {"database", r.dbnode},
+                                             {"relnode", r.relnode},
+                                             {"forks", r.forks},
+                                             {"bytes", r.bytes}});
+  }
+  if (o_.tablespaces == TablespaceMode::kKeep && !plan_.tablespaces.empty()) {
+    LogWarn("--tablespaces keep: {} user tablespace(s) imported with their own spcnode; a Neon pageserver cannot "
+            "serve this timeline (for export back to PostgreSQL or archives only)",
+            plan_.tablespaces.size());
+  }
   const uint64_t fp = plan_.Fingerprint();
   sum_.jobs = plan_.jobs.size();
   LogInfo("plan: {} jobs, {} bytes estimated, {} source objects, base LSN {}, PostgreSQL {}, fingerprint {:016x}",

@@ -9,7 +9,10 @@
 //  2. existing state of the timeline shard (highest-generation index_part): Done with our key →
 //     "already complete", nothing is written (not even the lease) and the source is not listed;
 //     other keys or a foreign timeline → kConflict.
-//  3. the status/pgdata marker (pgdata_marker.h).
+//  3. the status/pgdata marker (pgdata_marker.h); then PreflightSource (plan.h): an unsupported
+//     PostgreSQL version or, with --tablespaces refuse, a user tablespace holding data ends the
+//     run here (kInvalidInput) with nothing written: no lease, no index, no status object, no
+//     notification.
 //  4. the lease (lease.h); then the state is read again under the lease.
 //  5. plan (BuildPlan; on resume with the recorded soft size limit); resume needs the same plan
 //     fingerprint and job count (else kSourceChanged, use --restart); --restart deletes the
@@ -36,6 +39,7 @@
 
 #include "import/completion.h"
 #include "import/lease.h"
+#include "import/plan.h"
 #include "keyspace/shard.h"
 #include "storage/storage.h"
 #include "util/events.h"
@@ -58,6 +62,9 @@ struct ImportOptions {
   uint32_t checkpoint_every = 8;
   bool restart = false;
   bool allow_unclean_shutdown = false;
+  // --tablespaces (plan.h TablespaceMode). refuse and an unsupported PostgreSQL version stop the
+  // import before the lease (PreflightSource): nothing is written, no status, no notification.
+  TablespaceMode tablespaces = TablespaceMode::kRefuse;
   bool ignore_checksum_failures = false;
   uint64_t max_range = 4ull << 20;
   std::optional<int64_t> wait_for_pgdata_seconds;   // --wait-for-pgdata[=TIMEOUT]

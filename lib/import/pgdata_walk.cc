@@ -82,6 +82,11 @@ class Walker {
   Walker(Storage& s, const WalkOptions& o) : s_(s), o_(o) {}
 
   Result<PgdataListing> Run() {
+    if (o_.tablespaces_only) {
+      P2L_RETURN_IF_ERROR(WalkTablespaces());
+      SortDatabases();
+      return std::move(out_);
+    }
     P2L_RETURN_IF_ERROR(WalkBase());
     {
       DatabaseDir g;
@@ -92,9 +97,7 @@ class Walker {
       out_.databases.push_back(std::move(g));
     }
     P2L_RETURN_IF_ERROR(WalkTablespaces());
-    std::sort(out_.databases.begin(), out_.databases.end(), [](const DatabaseDir& a, const DatabaseDir& b) {
-      return std::tie(a.spcnode, a.dbnode) < std::tie(b.spcnode, b.dbnode);
-    });
+    SortDatabases();
     if (o_.include_slrus) {
       for (SlruKind kind : {SlruKind::kClog, SlruKind::kMultiXactMembers, SlruKind::kMultiXactOffsets}) {
         P2L_RETURN_IF_ERROR(WalkSlru(kind));
@@ -107,6 +110,12 @@ class Walker {
 
  private:
   void Warn(std::string msg) { out_.warnings.push_back(std::move(msg)); }
+
+  void SortDatabases() {
+    std::sort(out_.databases.begin(), out_.databases.end(), [](const DatabaseDir& a, const DatabaseDir& b) {
+      return std::tie(a.spcnode, a.dbnode) < std::tie(b.spcnode, b.dbnode);
+    });
+  }
 
   // base/<db>/ for every canonical numeric <db>.
   Status WalkBase() {

@@ -104,6 +104,8 @@ struct WalkOptions {
   int pg_major = 0;            // 14..17, from pg_control
   uint32_t catalog_version = 0;
   bool include_slrus = true;   // shard number 0 only
+  // Only pg_tblspc/ (PreflightSource): databases holds the tablespace databases only.
+  bool tablespaces_only = false;
 };
 
 Result<PgdataListing> WalkPgdata(Storage& source, const WalkOptions& opts);

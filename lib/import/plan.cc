@@ -2,9 +2,12 @@
 #include "import/plan.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <tuple>
 
@@ -89,7 +92,109 @@ void AddDatabaseTasks(const DatabaseDir& db, const PlanOptions& opts, TaskList* 
 
 void AddObject(const ObjectInfo& o, std::vector<ObjectInfo>* out) { out->push_back(o); }
 
+bool IsUserTablespace(uint32_t spc) { return spc != kDefaultTablespaceOid && spc != kGlobalTablespaceOid; }
+
+// The target of the symbolic link pg_tblspc/<oid> on a local source; "" when not known.
+std::string TablespaceLocation(Storage& source, const std::string& pgdata_prefix, uint32_t oid) {
+  if (!source.IsLocal()) return "";
+  const std::string link = source.Describe(fmt::format("{}pg_tblspc/{}", pgdata_prefix, oid));
+  char buf[4096];
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf));
+  if (n <= 0 || size_t(n) >= sizeof(buf)) return "";
+  return std::string(buf, size_t(n));
+}
+
 }  // namespace
+
+const char* TablespaceModeName(TablespaceMode m) {
+  switch (m) {
+    case TablespaceMode::kRefuse: return "refuse";
+    case TablespaceMode::kSkip: return "skip";
+    case TablespaceMode::kKeep: return "keep";
+  }
+  return "?";
+}
+
+Result<TablespaceMode> ParseTablespaceMode(std::string_view text) {
+  for (TablespaceMode m : {TablespaceMode::kRefuse, TablespaceMode::kSkip, TablespaceMode::kKeep}) {
+    if (text == TablespaceModeName(m)) return m;
+  }
+  return Status::Usage(fmt::format("--tablespaces: \"{}\" is not one of refuse, skip, keep", text));
+}
+
+std::vector<UserTablespace> SummarizeTablespaces(const PgdataListing& listing, Storage& source,
+                                                 const std::string& pgdata_prefix) {
+  std::vector<UserTablespace> out;
+  for (const DatabaseDir& db : listing.databases) {   // sorted by (spcnode, dbnode)
+    if (!IsUserTablespace(db.spcnode)) continue;
+    if (out.empty() || out.back().oid != db.spcnode) {
+      UserTablespace t;
+      t.oid = db.spcnode;
+      t.location = TablespaceLocation(source, pgdata_prefix, db.spcnode);
+      out.push_back(std::move(t));
+    }
+    UserTablespace& t = out.back();
+    t.databases.push_back(db.dbnode);
+    std::set<uint32_t> rels;
+    for (const RelSegment& s : db.segments) {
+      rels.insert(s.file.relnode);
+      t.bytes += s.object.size;
+    }
+    if (db.relmap) t.bytes += db.relmap->size;
+    t.relations += rels.size();
+  }
+  return out;
+}
+
+std::vector<SkippedRelation> TablespaceRelations(const PgdataListing& listing) {
+  std::vector<SkippedRelation> out;
+  for (const DatabaseDir& db : listing.databases) {
+    if (!IsUserTablespace(db.spcnode)) continue;
+    for (const RelSegment& s : db.segments) {   // sorted by (relnode, fork, segno)
+      if (out.empty() || out.back().spcnode != db.spcnode || out.back().dbnode != db.dbnode ||
+          out.back().relnode != s.file.relnode) {
+        out.push_back(SkippedRelation{db.spcnode, db.dbnode, s.file.relnode, {}, 0});
+      }
+      SkippedRelation& r = out.back();
+      const std::string fork = ForkName(s.file.fork);
+      if (r.forks.empty() || r.forks.back() != fork) r.forks.push_back(fork);
+      r.bytes += s.object.size;
+    }
+  }
+  return out;
+}
+
+std::string SkippedRelationText(const SkippedRelation& r) {
+  return fmt::format("--tablespaces skip: relation {} of database {} in tablespace {} ({} forks, {} bytes) is not "
+                     "imported; queries on it will fail on the imported timeline",
+                     r.relnode, r.dbnode, r.spcnode, fmt::join(r.forks, "+"), r.bytes);
+}
+
+Status ApplyTablespaceMode(TablespaceMode mode, const std::vector<UserTablespace>& tablespaces,
+                           std::string_view source_url, PgdataListing* listing) {
+  if (tablespaces.empty() || mode == TablespaceMode::kKeep) return Status::OK();
+  if (mode == TablespaceMode::kSkip) {
+    std::erase_if(listing->databases, [](const DatabaseDir& db) { return IsUserTablespace(db.spcnode); });
+    return Status::OK();
+  }
+  std::string msg = fmt::format(
+      "{}: the cluster has {} user tablespace{} holding data; a Neon pageserver cannot serve such a timeline (its "
+      "basebackup fails for any database directory outside pg_default, spcnode 1663), so the import is refused "
+      "before anything is written:",
+      source_url, tablespaces.size(), tablespaces.size() == 1 ? "" : "s");
+  for (const UserTablespace& t : tablespaces) {
+    msg += fmt::format("\n  tablespace OID {} (name unknown: pg_tablespace is not read), location {}: database{} {}, "
+                       "{} relation{}, {} bytes",
+                       t.oid, t.location.empty() ? "unknown" : t.location, t.databases.size() == 1 ? "" : "s",
+                       fmt::join(t.databases, ", "), t.relations, t.relations == 1 ? "" : "s", t.bytes);
+  }
+  msg +=
+      "\nRemedy: move everything to pg_default before the dump (ALTER TABLE / ALTER INDEX / ALTER MATERIALIZED VIEW "
+      "... SET TABLESPACE pg_default; ALTER DATABASE ... SET TABLESPACE pg_default), or pass --tablespaces skip "
+      "(leave those relations out, as Neon's own import does; queries on them fail) or --tablespaces keep "
+      "(import them anyway: for export back to PostgreSQL or archives, not servable by a Neon pageserver)";
+  return Status::InvalidInput(std::move(msg));
+}
 
 uint64_t ImportJob::LocalPages() const {
   uint64_t n = 0;
@@ -224,6 +329,10 @@ Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts) {
   std::optional<PrefetchingLister> ahead;   // remote sources: list databases/tablespaces in parallel
   if (!source.IsLocal()) ahead.emplace(source, kListAhead, PlanListsChildrenOf);
   P2L_ASSIGN_OR_RETURN(PgdataListing listing, WalkPgdata(ahead ? static_cast<Storage&>(*ahead) : source, wo));
+  plan.tablespace_mode = opts.tablespaces;
+  plan.tablespaces = SummarizeTablespaces(listing, source, layout.pgdata_prefix);
+  if (opts.tablespaces == TablespaceMode::kSkip) plan.skipped_relations = TablespaceRelations(listing);
+  P2L_RETURN_IF_ERROR(ApplyTablespaceMode(opts.tablespaces, plan.tablespaces, source.Url(), &listing));
 
   plan.jobs = SplitIntoJobs(BuildTasks(control, listing, opts), opts.soft_size_limit);
 
@@ -246,6 +355,29 @@ Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts) {
   plan.soft_size_limit = opts.soft_size_limit;
   for (std::string& w : listing.warnings) plan.warnings.push_back(std::move(w));
   return plan;
+}
+
+Status PreflightSource(Storage& source, const PlanOptions& opts, bool* refused) {
+  *refused = false;
+  P2L_ASSIGN_OR_RETURN(SourceLayout layout, DetectSourceLayout(source));
+  Result<ControlFile> rc = ReadControlFile(source, layout, opts.allow_unclean_shutdown);
+  if (!rc.ok()) {
+    *refused = rc.status().message().find(kServedVersionsText) != std::string::npos;
+    return rc.status();
+  }
+  const ControlFile& control = *rc;
+  if (opts.tablespaces != TablespaceMode::kRefuse) return Status::OK();
+  WalkOptions wo;
+  wo.prefix = layout.pgdata_prefix;
+  wo.pg_major = control.pg_major;
+  wo.catalog_version = control.catalog_version;
+  wo.include_slrus = false;
+  wo.tablespaces_only = true;
+  P2L_ASSIGN_OR_RETURN(PgdataListing listing, WalkPgdata(source, wo));
+  Status st = ApplyTablespaceMode(opts.tablespaces, SummarizeTablespaces(listing, source, layout.pgdata_prefix),
+                                  source.Url(), &listing);
+  *refused = !st.ok();
+  return st;
 }
 
 }  // namespace p2l

@@ -4,10 +4,17 @@
 //
 // Keys and order are those of §3.6, with these deliberate differences from Neon's import
 // (flow.rs), which drops data silently or accepts broken input (details in pgdata_walk.h):
-//   * user tablespaces (pg_tblspc/<spc>/PG_<major>_<catversion>/<db>/) are imported with
-//     spcnode = <spc>: DbDirectory gets (spc, db) -> false (true if that directory holds the
-//     database's pg_filenode.map, then also its relmap key), plus a RelDirectory key and the
-//     relation keys of (spc, db). spc > 0xFFFF is an error (16-bit spcnode in the pageserver).
+//   * user tablespaces (pg_tblspc/<spc>/PG_<major>_<catversion>/<db>/): PlanOptions::tablespaces
+//     decides (TablespaceMode). refuse (the default): BuildPlan fails with kInvalidInput naming
+//     every user tablespace that holds data (RefuseTablespaces), because a Neon pageserver fails
+//     every basebackup of a timeline whose DBDIR has a spcnode other than 1663 (basebackup.rs,
+//     add_dbdir). skip: nothing under pg_tblspc/ is planned (the plan equals that of the same
+//     PGDATA without its tablespace directories) and ImportPlan::skipped_relations lists every
+//     relation left out. keep: imported with spcnode = <spc>: DbDirectory gets (spc, db) -> false
+//     (true if that directory holds the database's pg_filenode.map, then also its relmap key),
+//     plus a RelDirectory key and the relation keys of (spc, db). spc > 0xFFFF is an error
+//     (16-bit spcnode in the pageserver). The mode is not part of the fingerprint: keep plans
+//     exactly what earlier versions planned, skip plans what the smaller PGDATA gives.
 //   * prepared transactions (pg_twophase/) are imported: twophase_file_key(xid) -> the state
 //     file verbatim (kObjectValue), and TWOPHASEDIR_KEY lists the xids (PG 17: u64
 //     FullTransactionIds, TwoPhaseDirectoryV17; PG 14-16: u32). Like every class-02 key,
@@ -23,6 +30,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "keyspace/key.h"
@@ -79,7 +87,31 @@ inline constexpr uint64_t kDefaultSoftSizeLimit = 256ull << 20;
 // Smaller limits are refused (kUsage): the first task (DBDIR, 8192 bytes) must fit a job.
 inline constexpr uint64_t kMinSoftSizeLimit = 8192;
 
+// What to do with user tablespaces (see the header comment). Default refuse.
+enum class TablespaceMode { kRefuse, kSkip, kKeep };
+// "refuse" / "skip" / "keep".
+const char* TablespaceModeName(TablespaceMode m);
+// Parses a --tablespaces value; anything else is kUsage naming the flag and the three values.
+Result<TablespaceMode> ParseTablespaceMode(std::string_view text);
+
+// One user tablespace of the source that holds data of this cluster's version directory.
+struct UserTablespace {
+  uint32_t oid = 0;
+  std::string location;              // symbolic link target on a local source; "" = unknown
+  std::vector<uint32_t> databases;   // databases with a directory holding data in it, ascending
+  uint64_t relations = 0;            // distinct (database, relfilenode) pairs
+  uint64_t bytes = 0;                // sum of relation file (and relation map) sizes
+};
+
+// One relation (all its forks) of a user tablespace that `skip` leaves out.
+struct SkippedRelation {
+  uint32_t spcnode = 0, dbnode = 0, relnode = 0;
+  std::vector<std::string> forks;    // "main", "fsm", "vm", "init", in fork order
+  uint64_t bytes = 0;                // sum of its segment sizes
+};
+
 struct PlanOptions {
+  TablespaceMode tablespaces = TablespaceMode::kRefuse;
   ShardIdentity shard;
   uint64_t soft_size_limit = kDefaultSoftSizeLimit;   // bytes, as Neon's import_job_soft_size_limit
   bool allow_unclean_shutdown = false;
@@ -95,6 +127,9 @@ struct ImportPlan {
   std::vector<ImportJob> jobs;
   std::vector<ObjectInfo> source_objects;   // every object the plan reads, sorted by name
   std::vector<std::string> warnings;        // e.g. skipped files, for the log (BuildPlan does not log)
+  TablespaceMode tablespace_mode = TablespaceMode::kRefuse;
+  std::vector<UserTablespace> tablespaces;          // user tablespaces holding data, by OID
+  std::vector<SkippedRelation> skipped_relations;   // skip mode: every relation left out
 
   // xxHash64 of a canonical encoding of jobs, key ranges, source object names/sizes/versions,
   // shard identity and soft size limit. Equal fingerprints = same work. See fingerprint.h.
@@ -109,8 +144,28 @@ struct ImportPlan {
 // returns the plan for `opts.shard`.
 Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts);
 
+// The checks an import makes before it writes anything (no ids used, no lease, no object):
+// source layout, pg_control (PostgreSQL 14-17 only, clean shutdown unless allowed) and, in
+// refuse mode, the user tablespaces (listing pg_tblspc/ only). The same decisions as BuildPlan.
+// `*refused` is set when the failure is one of the two refusals (version, tablespaces), which
+// the import does not publish as a failed import (it never started).
+Status PreflightSource(Storage& source, const PlanOptions& opts, bool* refused);
+
 // Steps of BuildPlan, exposed for tests.
 struct PgdataListing;  // import/pgdata_walk.h
+// The user tablespaces of `listing` (spcnode other than 1663/1664), by OID. `source` resolves
+// the locations (symbolic link targets) when it is local.
+std::vector<UserTablespace> SummarizeTablespaces(const PgdataListing& listing, Storage& source,
+                                                 const std::string& pgdata_prefix);
+// The relations of the user tablespaces of `listing`, in (spc, db, relnode) order.
+std::vector<SkippedRelation> TablespaceRelations(const PgdataListing& listing);
+// Applies `mode` to `listing`: refuse with user tablespaces -> kInvalidInput (the message names
+// each one, the remedy and the other modes); skip -> their databases are removed from `listing`;
+// keep or no user tablespace -> unchanged.
+Status ApplyTablespaceMode(TablespaceMode mode, const std::vector<UserTablespace>& tablespaces,
+                           std::string_view source_url, PgdataListing* listing);
+// One line per skipped relation, for the log.
+std::string SkippedRelationText(const SkippedRelation& r);
 // The tasks of §3.6 (plus tablespaces and two-phase files) for `listing`, in key order, with
 // local_pages set for `opts.shard`. SLRU tasks only if the listing has SLRUs (shard number 0).
 std::vector<ImportTask> BuildTasks(const ControlFile& control, const PgdataListing& listing,

@@ -41,7 +41,22 @@ Result<ControlFile> ReadControlFile(Storage& source, const SourceLayout& layout,
   if (info.size > 0) {
     P2L_RETURN_IF_ERROR(reader->ReadAt(0, info.size, reinterpret_cast<uint8_t*>(bytes.data())));
   }
-  P2L_ASSIGN_OR_RETURN(ControlFile control, ControlFile::Parse(bytes, where));
+  Result<ControlFile> parsed = ControlFile::Parse(bytes, where);
+  if (!parsed.ok() && parsed.status().message().find(kServedVersionsText) != std::string::npos) {
+    // An unsupported version: add what PG_VERSION says (a few bytes, e.g. "18\n").
+    const std::string pgv = layout.pgdata_prefix + "PG_VERSION";
+    Result<ObjectInfo> info_v = source.Stat(pgv);
+    if (info_v.ok() && info_v->size > 0 && info_v->size <= 16) {
+      Result<std::unique_ptr<RandomReader>> rv = source.OpenReader(pgv, &*info_v);
+      std::string text(size_t(info_v->size), '\0');
+      if (rv.ok() && (*rv)->ReadAt(0, info_v->size, reinterpret_cast<uint8_t*>(text.data())).ok()) {
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        return Status::InvalidInput(fmt::format("{}; {} says \"{}\"", parsed.status().message(),
+                                                source.Describe(pgv), text));
+      }
+    }
+  }
+  P2L_ASSIGN_OR_RETURN(ControlFile control, std::move(parsed));
   if (!control.CleanlyShutDown() && !allow_unclean_shutdown) {
     return Status::InvalidInput(fmt::format(
         "{}: the cluster was not shut down cleanly (state: {}); start PostgreSQL on it and stop it "

@@ -93,6 +93,21 @@ Result<ControlFile> ControlFile::Parse(std::string_view bytes, std::string_view 
   }
   const uint8_t* p = U8(bytes);
 
+  // 1b. PostgreSQL 18 and newer grew ControlFileData (the CRC moved): tell the version by the
+  // fields whose offsets never changed before checking a CRC at the wrong place. Only a
+  // pg_control_version of the form major * 100 (>= 1800) with a newer catalog version counts, so
+  // a corrupted 14-17 file is still reported as a CRC mismatch.
+  {
+    const uint32_t ctl = DecodeLE32(p + kOffPgControlVersion);
+    const uint32_t cat = DecodeLE32(p + kOffCatalogVersion);
+    if (ctl >= 1800 && ctl < 10000 && ctl % 100 == 0 && cat > kCatalogVersions[3].catalog_version_no &&
+        cat < 300000000) {
+      return bad(fmt::format("PostgreSQL {} cluster (catalog_version_no {} at offset {}, pg_control_version {} at "
+                             "offset {}; its CRC was not checked, the layout differs): not supported; {}",
+                             ctl / 100, cat, kOffCatalogVersion, ctl, kOffPgControlVersion, kServedVersionsText));
+    }
+  }
+
   // 2. CRC-32C over [0, 288), stored LE at 288.
   const uint32_t stored_crc = DecodeLE32(p + kOffCrc);
   const uint32_t computed_crc = Crc32c(p, kOffCrc);
@@ -120,10 +135,23 @@ Result<ControlFile> ControlFile::Parse(std::string_view bytes, std::string_view 
     if (cv.catalog_version_no == cf.catalog_version) cf.pg_major = cv.pg_major;
   }
   if (cf.pg_major == 0) {
-    return bad(fmt::format("unsupported catalog_version_no {} at offset {} (pg_control_version {}); "
-                           "expected one of 202107181 (PG14), 202209061 (PG15), 202307071 (PG16), "
-                           "202406281 (PG17)",
-                           cf.catalog_version, kOffCatalogVersion, cf.pg_control_version));
+    // Name the version where it can be told: pg_control_version is 1300 for 13..16, 1700 for 17,
+    // 1800 for 18 (major * 100 from 17 on); catalog versions grow with every release.
+    std::string version;
+    if (cf.pg_control_version >= 1800 && cf.pg_control_version < 10000) {
+      version = fmt::format("PostgreSQL {}", cf.pg_control_version / 100);
+    } else if (cf.catalog_version < kCatalogVersions[0].catalog_version_no) {
+      version = "PostgreSQL 13 or older";
+    } else if (cf.catalog_version > kCatalogVersions[3].catalog_version_no) {
+      version = "PostgreSQL 18 or newer (or a development build)";
+    } else {
+      version = "an unreleased PostgreSQL version";
+    }
+    return bad(fmt::format("{} cluster (catalog_version_no {} at offset {}, pg_control_version {}): not "
+                           "supported; {} (catalog versions 202107181 (PG14), 202209061 (PG15), "
+                           "202307071 (PG16), 202406281 (PG17))",
+                           version, cf.catalog_version, kOffCatalogVersion, cf.pg_control_version,
+                           kServedVersionsText));
   }
 
   // 4. Bools must be 0 or 1.

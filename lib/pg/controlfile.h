@@ -26,6 +26,9 @@ enum class DbState : uint32_t {
 };
 const char* DbStateName(uint32_t state);  // "shut down", "in production", ... or "unknown (N)"
 
+// In the message of every "unsupported PostgreSQL version" error of ControlFile::Parse.
+inline constexpr std::string_view kServedVersionsText = "a Neon pageserver serves PostgreSQL 14-17 only";
+
 struct ControlFile {
   std::string raw;               // the whole object, verbatim (CONTROLFILE_KEY value)
   int pg_major = 0;              // 14..17 from catalog_version_no

@@ -125,7 +125,17 @@ Result<ImportPlan> PlanFor(const ShardContext& c, const ShardIdentity& shard, co
   po.allow_unclean_shutdown = c.opts.allow_unclean_shutdown;
   po.verify_pages = false;
   if (index.progress && index.progress->soft_size_limit > 0) po.soft_size_limit = index.progress->soft_size_limit;
-  return BuildPlan(*c.opts.source, po);
+  // The import's --tablespaces mode is not recorded, but its plan fingerprint is: a source with
+  // user tablespaces was imported with keep (the fingerprint of the full plan) or with skip (that
+  // of the plan without them). refuse never produces a timeline.
+  po.tablespaces = TablespaceMode::kKeep;
+  P2L_ASSIGN_OR_RETURN(ImportPlan plan, BuildPlan(*c.opts.source, po));
+  if (!plan.tablespaces.empty() && index.progress && plan.Fingerprint() != index.progress->plan_fingerprint) {
+    po.tablespaces = TablespaceMode::kSkip;
+    P2L_ASSIGN_OR_RETURN(ImportPlan skipped, BuildPlan(*c.opts.source, po));
+    if (skipped.Fingerprint() == index.progress->plan_fingerprint) return skipped;
+  }
+  return plan;
 }
 
 void VerifyShard(const ShardContext& c, ShardIdentity shard) {

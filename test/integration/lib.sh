@@ -28,8 +28,9 @@
 #                                  DIR/info.txt, DIR/fingerprint.txt); prints DIR/pgdata
 #   copy_pgdata SRCDIR DSTDIR      cp -a SRCDIR/{pgdata,tblspc2,...} to DSTDIR and re-point the
 #                                  pg_tblspc symlinks that pointed into SRCDIR
-#   (PGTEST_CHECKSUMS/PGTEST_TINY/PGTEST_TXNS/PGTEST_WALSEG in the environment select variants;
-#    each variant is cached separately)
+#   (PGTEST_CHECKSUMS/PGTEST_TINY/PGTEST_TXNS/PGTEST_WALSEG/PGTEST_TABLESPACE in the environment
+#    select variants; each variant is cached separately. PGTEST_TABLESPACE=1: a user tablespace,
+#    which pgdata2layers refuses unless --tablespaces skip|keep)
 #   start_pg PGDATA [pg-run.sh start options]   start a server; sets PG_SOCK PG_PORT PG_PID PG_BIN
 #   stop_pg PGDATA [--mode M]      stop it (fast by default)
 #   pg_sql SOCK DB SQL             run SQL, print unaligned tuples-only output
@@ -138,6 +139,7 @@ need_tool() {
 _p2l_variant() {
   local v="pg$1-s$2"
   [ "${PGTEST_CHECKSUMS:-0}" = 1 ] && v+="-ck"
+  [ "${PGTEST_TABLESPACE:-0}" = 1 ] && v+="-ts"
   [ "${PGTEST_TINY:-0}" = 1 ] && v+="-tiny"
   [ -n "${PGTEST_TXNS:-}" ] && v+="-tx${PGTEST_TXNS}"
   [ -n "${PGTEST_WALSEG:-}" ] && v+="-wal${PGTEST_WALSEG}"
@@ -170,7 +172,10 @@ copy_pgdata() {
       *) log "note: tablespace link $l -> $t points outside $src; left as is" ;;
     esac
   done
-  [ "$(id -u)" -eq 0 ] && chown -h "$PGTEST_OSUSER:" "$dst"/pgdata/pg_tblspc/* 2>/dev/null
+  # (the default fixture has no user tablespace: pg_tblspc/ is empty)
+  if [ "$(id -u)" -eq 0 ] && compgen -G "$dst/pgdata/pg_tblspc/*" > /dev/null; then
+    chown -h "$PGTEST_OSUSER:" "$dst"/pgdata/pg_tblspc/* 2>/dev/null
+  fi
   rm -f "$dst/server.log"
   return 0
 }

@@ -4,24 +4,31 @@
 #
 #   1. build (or reuse) a scale-1 PGDATA with scripts/make-pgdata.sh (CHECKSUMS=1: initdb
 #      --data-checksums): pgbench data, a second database, TOAST, indexes, a sequence, an
-#      unlogged table, a matview, a large object, a user tablespace, an open prepared transaction;
+#      unlogged table, a matview, a large object, an open prepared transaction (and with
+#      PGTEST_TABLESPACE=1 a user tablespace, imported with --tablespaces keep);
 #   2. import it unsharded, and as 4 shards (stripe 8 pages, so relations are split across
 #      shards) with 4 concurrent processes;
 #   3. verify both with --source (every key and byte the PGDATA implies, nothing else), and check
 #      that the union of the 4 shards' keys is exactly the unsharded key set, with each relation
 #      page on exactly one shard, the keys every shard keeps on all four, SLRUs on shard 0 only;
 #   4. export each into a copy of the original from which every file the layers should hold was
-#      deleted (relation files incl. the tablespace's, pg_filenode.map, pg_control, SLRU segments,
+#      deleted (relation files incl. any tablespace's, pg_filenode.map, pg_control, SLRU segments,
 #      pg_twophase files); the exported files must be byte-identical to the originals;
 #   5. start PostgreSQL on the 4-shard export (the unsharded one is byte-identical in every
 #      file, step 4) and compare with the original: fingerprint (every
 #      version), pg_dumpall (Debian's client 15, servers 14 and 15), pg_amcheck --all
-#      --heapallindexed, the prepared transaction is there and can be COMMIT PREPARED, the
-#      tablespace table is readable.
+#      --heapallindexed, the prepared transaction is there and can be COMMIT PREPARED, table
+#      "archived" (in ts2 with PGTEST_TABLESPACE=1) is readable.
 . "$(dirname "$0")/lib.sh"
 
 MAJOR=${1:?usage: roundtrip.sh MAJOR [CHECKSUMS]}
 export PGTEST_CHECKSUMS=${2:-0}
+# PGTEST_TABLESPACE=1 (t_tablespaces): the fixture with user tablespace ts2, imported with
+# --tablespaces keep (for export back to PostgreSQL); default: the fixture without one, imported
+# with the default flags.
+export PGTEST_TABLESPACE=${PGTEST_TABLESPACE:-0}
+TSFLAGS=()
+[ "$PGTEST_TABLESPACE" = 1 ] && TSFLAGS=(--tablespaces keep)
 need_bin
 case " $P2L_IT_MAJORS " in *" $MAJOR "*) ;; *) skip "PostgreSQL $MAJOR not in P2L_IT_MAJORS ($P2L_IT_MAJORS)" ;; esac
 
@@ -50,18 +57,22 @@ imported_files() {
 imported_files "$SRC" > "$T/files.ref"
 nref=$(wc -l < "$T/files.ref")
 [ "$nref" -gt 100 ] || die "only $nref importable files in $SRC"
-grep -q '^pg_tblspc/' "$T/files.ref" || die "no tablespace files in $SRC"
+if [ "$PGTEST_TABLESPACE" = 1 ]; then
+  grep -q '^pg_tblspc/' "$T/files.ref" || die "no tablespace files in $SRC"
+else
+  ! grep -q '^pg_tblspc/' "$T/files.ref" || die "tablespace files in $SRC (fixture without user tablespace)"
+fi
 grep -q '^pg_twophase/' "$T/files.ref" || die "no pg_twophase file in $SRC"
 log "$nref files the layers must hold"
 
 # ------------------------------------------------------------------ import
 log "import unsharded"
-"$P2L_BIN" import --source "$SRC" --dest "$T/dest1" --tenant-id "$TENANT" --timeline-id "$TIMELINE" \
+"$P2L_BIN" import --source "$SRC" --dest "$T/dest1" --tenant-id "$TENANT" --timeline-id "$TIMELINE" ${TSFLAGS[@]+"${TSFLAGS[@]}"} \
   --quiet > "$T/import1.log" 2>&1 || { cat "$T/import1.log" >&2; die "unsharded import failed"; }
 log "import 4 shards (stripe $STRIPE) in 4 processes"
 pids=()
 for k in 0 1 2 3; do
-  "$P2L_BIN" import --source "$SRC" --dest "$T/dest4" --tenant-id "$TENANT" --timeline-id "$TIMELINE" \
+  "$P2L_BIN" import --source "$SRC" --dest "$T/dest4" --tenant-id "$TENANT" --timeline-id "$TIMELINE" ${TSFLAGS[@]+"${TSFLAGS[@]}"} \
     --shard-count 4 --shard-number "$k" --stripe-size "$STRIPE" --quiet > "$T/import4-$k.log" 2>&1 &
   pids+=($!)
 done
@@ -164,10 +175,11 @@ check_cluster() {   # NAME
   fi
   assert_eq "$name: prepared transactions" "p2l_test|extradb" \
     "$(pg_sql "$PG_SOCK" postgres 'SELECT gid, database FROM pg_prepared_xacts')"
-  assert_eq "$name: table in ts2" "ts2" \
+  local ts=""; [ "$PGTEST_TABLESPACE" = 1 ] && ts=ts2
+  assert_eq "$name: tablespace of table archived" "$ts" \
     "$(pg_sql "$PG_SOCK" extradb "SELECT t.spcname FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.relname = 'archived'")"
   local n; n=$(pg_sql "$PG_SOCK" extradb 'SELECT count(*) FROM archived')
-  [ "$n" -gt 0 ] || die "$name: table archived (tablespace ts2) is empty"
+  [ "$n" -gt 0 ] || die "$name: table archived is empty"
   amcheck "$PG_SOCK" > "$copy/amcheck.log" 2>&1 || { cat "$copy/amcheck.log" >&2; die "$name: pg_amcheck failed"; }
   log "$name: pg_amcheck --all --heapallindexed --parent-check: ok"
   pg_sql "$PG_SOCK" extradb "COMMIT PREPARED 'p2l_test'" > /dev/null

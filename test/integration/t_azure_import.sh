@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_azure_import.sh — `pgdata2layers import` with Azure Blob Storage (Azurite) as source and
-# destination, on a real PostgreSQL 15 PGDATA (scale 1, with a tablespace):
+# destination, on a real PostgreSQL 15 PGDATA (scale 1):
 #   - the PGDATA is uploaded to Azurite in the import layout (pgdata/ + status/pgdata) with
 #     test/tools/storage_copy; without the marker the import refuses (exit 3);
 #   - Azure → local, Azure → Azure (layers uploaded with Put Block + Put Block List, blocks checked

@@ -9,6 +9,9 @@
 #   - and (once) that a one-row change does show in the fingerprint.
 # The import round-trip tests use the same steps with "copy" replaced by "import + export".
 . "$(dirname "$0")/lib.sh"
+# The variant with user tablespace ts2 (PGTEST_TABLESPACE=1): the one whose copy must re-point
+# the pg_tblspc link (the default fixture has no user tablespace).
+export PGTEST_TABLESPACE=1
 
 # path, size and mtime of every file of a build (following nothing): shows any write to it
 snapshot() { (cd "$1" && find pgdata tblspc2 -printf '%p %s %T@ %l\n' | LC_ALL=C sort | md5sum | cut -d' ' -f1); }

@@ -176,6 +176,27 @@ TEST_CASE("ControlFile: unknown catalog version is named") {
   }
 }
 
+TEST_CASE("ControlFile: PostgreSQL 13 and 18 are named, with the range Neon serves") {
+  struct Case {
+    uint32_t cat, ctl;
+    const char* want;
+  };
+  for (const Case& c : {Case{202007201u, 1300u, "PostgreSQL 13 or older"}, Case{201909212u, 1201u, "PostgreSQL 13 or older"},
+                        Case{202506291u, 1800u, "PostgreSQL 18 cluster"}, Case{202606011u, 1900u, "PostgreSQL 19 cluster"},
+                        Case{202506291u, 1700u, "PostgreSQL 18 or newer"}}) {
+    std::string raw = ReadTestFile(ControlPath(16));
+    EncodeLE32(reinterpret_cast<uint8_t*>(raw.data()) + 8, c.ctl);
+    EncodeLE32(reinterpret_cast<uint8_t*>(raw.data()) + 12, c.cat);
+    Reseal(&raw);
+    Status st = ParseStatus(raw);
+    CAPTURE(c.cat);
+    CHECK(st.code() == Code::kInvalidInput);
+    CHECK(Contains(st.message(), c.want));
+    CHECK(Contains(st.message(), std::string(kServedVersionsText)));
+    CHECK(Contains(st.message(), "PostgreSQL 14-17"));
+  }
+}
+
 TEST_CASE("ControlFile: bool bytes must be 0 or 1") {
   const std::pair<size_t, const char*> kBools[] = {
       {56, "fullPageWrites"}, {168, "backupEndRequired"}, {176, "wal_log_hints"},

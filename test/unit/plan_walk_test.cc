@@ -371,7 +371,9 @@ TEST_CASE("plan: user tablespace behind a pg_tblspc symlink") {
   d.File("pg_tblspc/16386/PG_16_202307071/16400/PG_VERSION", 3);
   d.Blocks("pg_tblspc/16386/PG_16_202307071/16400/1259", 4);
   d.Dir("pg_tblspc/16387/PG_16_202307071/5");  // empty: nothing to import, no keys
-  auto r = d.Plan();
+  PlanOptions keep;
+  keep.tablespaces = TablespaceMode::kKeep;
+  auto r = d.Plan(keep);
   REQUIRE_MESSAGE(r.ok(), r.status().message());
   REQUIRE(r->warnings.size() == 1);
   CHECK(r->warnings[0] == d.Path("pg_tblspc/16385/PG_15_202209061/") +
@@ -412,6 +414,10 @@ TEST_CASE("plan: user tablespace behind a pg_tblspc symlink") {
   CHECK(t->start.ToHex() == "000000400100000005000040060000000000");
   const ImportTask* rd = FindTask(*r, RelDirKey(16385, 5));
   CHECK(Hex(rd->value) == "0000000000000002" "0000400600" "0000400601");
+  REQUIRE(r->tablespaces.size() == 2);
+  CHECK(r->tablespaces[0].oid == 16385);
+  CHECK(r->tablespaces[0].location == ts.string());
+  CHECK(r->skipped_relations.empty());
 
   // Without following pg_tblspc links the local backend refuses the symlink.
   auto plain = d.Open(/*follow_tblspc=*/false);
@@ -533,6 +539,121 @@ TEST_CASE("plan: non-empty pg_replslot/, pg_commit_ts/, pg_logical/ give one war
   auto r1 = d.Plan(Sharded(1, 4));
   REQUIRE_MESSAGE(r1.ok(), r1.status().message());
   CHECK(r1->warnings == want);
+}
+
+
+// A PGDATA with two user tablespaces (one with a database's relation map) and its twin without
+// the pg_tblspc directories, for the --tablespaces modes.
+void AddTablespaces(TempPgdata& d) {
+  d.Dir("pg_tblspc/16385/PG_16_202307071/5");
+  d.Blocks("pg_tblspc/16385/PG_16_202307071/5/16390", 3);
+  d.Blocks("pg_tblspc/16385/PG_16_202307071/5/16390_fsm", 1);
+  d.Blocks("pg_tblspc/16385/PG_16_202307071/5/16391", 2);
+  d.Dir("pg_tblspc/16386/PG_16_202307071/16400");
+  d.File("pg_tblspc/16386/PG_16_202307071/16400/pg_filenode.map", 524);
+  d.Blocks("pg_tblspc/16386/PG_16_202307071/16400/1259", 4);
+}
+void BaseCluster(TempPgdata& d) {
+  d.Minimal();
+  d.Database(5);
+  d.Blocks("base/5/16384", 2);
+}
+
+TEST_CASE("plan: --tablespaces refuse names every user tablespace, the remedy and the other modes") {
+  TempPgdata d(16);
+  BaseCluster(d);
+  AddTablespaces(d);
+  auto r = d.Plan();   // default: refuse
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kInvalidInput);
+  const std::string& m = r.status().message();
+  INFO(m);
+  CHECK(m.find("2 user tablespaces") != std::string::npos);
+  CHECK(m.find("tablespace OID 16385") != std::string::npos);
+  CHECK(m.find("database 5, 2 relations, 49152 bytes") != std::string::npos);
+  CHECK(m.find("tablespace OID 16386") != std::string::npos);
+  CHECK(m.find("database 16400, 1 relation, 33292 bytes") != std::string::npos);
+  CHECK(m.find("SET TABLESPACE pg_default") != std::string::npos);
+  CHECK(m.find("ALTER DATABASE") != std::string::npos);
+  CHECK(m.find("--tablespaces skip") != std::string::npos);
+  CHECK(m.find("--tablespaces keep") != std::string::npos);
+
+  // The import's check before it writes anything decides the same.
+  auto s = d.Open();
+  bool refused = false;
+  PlanOptions o;
+  Status st = PreflightSource(*s, o, &refused);
+  CHECK(refused);
+  CHECK(st.code() == Code::kInvalidInput);
+  CHECK(st.message() == m);
+  o.tablespaces = TablespaceMode::kSkip;
+  CHECK(PreflightSource(*s, o, &refused).ok());
+  CHECK(!refused);
+  o.tablespaces = TablespaceMode::kKeep;
+  CHECK(PreflightSource(*s, o, &refused).ok());
+}
+
+TEST_CASE("plan: --tablespaces skip plans exactly the PGDATA without its tablespaces, listing each relation") {
+  TempPgdata with(16), without(16);
+  BaseCluster(with);
+  AddTablespaces(with);
+  BaseCluster(without);
+  PlanOptions skip;
+  skip.tablespaces = TablespaceMode::kSkip;
+  auto a = with.Plan(skip);
+  REQUIRE_MESSAGE(a.ok(), a.status().message());
+  auto b = without.Plan();   // no user tablespace: refuse has nothing to refuse
+  REQUIRE_MESSAGE(b.ok(), b.status().message());
+  // Same objects (the fingerprint also covers their versions, which differ between the two copies).
+  REQUIRE(a->source_objects.size() == b->source_objects.size());
+  for (size_t i = 0; i < a->source_objects.size(); i++) {
+    CHECK(a->source_objects[i].name == b->source_objects[i].name);
+  }
+  REQUIRE(a->jobs.size() == b->jobs.size());
+  for (size_t j = 0; j < a->jobs.size(); j++) {
+    REQUIRE(a->jobs[j].tasks.size() == b->jobs[j].tasks.size());
+    for (size_t t = 0; t < a->jobs[j].tasks.size(); t++) {
+      CHECK(a->jobs[j].tasks[t].start == b->jobs[j].tasks[t].start);
+      CHECK(a->jobs[j].tasks[t].value == b->jobs[j].tasks[t].value);
+      if (a->jobs[j].tasks[t].start.field1 == 0x00 && a->jobs[j].tasks[t].start.field2 > 0) {
+        CHECK((a->jobs[j].tasks[t].start.field2 == 1663 || a->jobs[j].tasks[t].start.field2 == 1664));
+      }
+    }
+  }
+  REQUIRE(a->skipped_relations.size() == 3);
+  CHECK(a->skipped_relations[0].spcnode == 16385);
+  CHECK(a->skipped_relations[0].dbnode == 5);
+  CHECK(a->skipped_relations[0].relnode == 16390);
+  CHECK(a->skipped_relations[0].forks == std::vector<std::string>{"main", "fsm"});
+  CHECK(a->skipped_relations[0].bytes == 4 * 8192);
+  CHECK(a->skipped_relations[1].relnode == 16391);
+  CHECK(a->skipped_relations[2].spcnode == 16386);
+  CHECK(a->skipped_relations[2].relnode == 1259);
+  CHECK(SkippedRelationText(a->skipped_relations[0]).find("relation 16390 of database 5 in tablespace 16385") !=
+        std::string::npos);
+  REQUIRE(a->tablespaces.size() == 2);
+  CHECK(a->tablespace_mode == TablespaceMode::kSkip);
+
+  // keep: the tablespaces are planned (a different plan), nothing listed as skipped.
+  PlanOptions keep;
+  keep.tablespaces = TablespaceMode::kKeep;
+  auto k = with.Plan(keep);
+  REQUIRE_MESSAGE(k.ok(), k.status().message());
+  CHECK(k->Fingerprint() != b->Fingerprint());
+  CHECK(k->skipped_relations.empty());
+  CHECK(FindTask(*k, RelDirKey(16385, 5)) != nullptr);
+  CHECK(FindTask(*a, RelDirKey(16385, 5)) == nullptr);
+}
+
+TEST_CASE("plan: --tablespaces values") {
+  CHECK(*ParseTablespaceMode("refuse") == TablespaceMode::kRefuse);
+  CHECK(*ParseTablespaceMode("skip") == TablespaceMode::kSkip);
+  CHECK(*ParseTablespaceMode("keep") == TablespaceMode::kKeep);
+  auto bad = ParseTablespaceMode("Keep");
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().code() == Code::kUsage);
+  CHECK(bad.status().message().find("refuse, skip, keep") != std::string::npos);
+  CHECK(PlanOptions().tablespaces == TablespaceMode::kRefuse);
 }
 
 }  // namespace
