@@ -147,7 +147,7 @@ expect_fail 3 "failure notified" "$P2L_BIN" notify --dest "$W/d4" --tenant-id "$
   --notify-token-file "$TOKFILE" --shard-error "0002=exit 4: disk full" --shard-error "0102=exit 4: disk full"
 assert_eq "failure notified" 2 "$(count "$W/r.log" 'e["accepted"]')"
 assert_eq "failure body" '{"0002": "exit 4: disk full", "0102": "exit 4: disk full"}' \
-  "$(python3 -c 'import json,sys; e=[json.loads(l) for l in open(sys.argv[1])][-1]["json"]; print(json.dumps(json.loads(e["error"])) if list(e)==["tenant_id","timeline_id","error"] else e)' "$W/r.log")"
+  "$(python3 -c 'import json,sys; e=json.loads([json.loads(l) for l in open(sys.argv[1])][-1]["body"]); print(json.dumps(json.loads(e["error"])) if list(e)==["tenant_id","timeline_id","error"] else e)' "$W/r.log")"
 
 # ---- the token is nowhere: outputs, logs, events, the receivers' logs, destinations
 if grep -rlF -- "$TOKEN" "$W"; then die "the bearer token appears in the files above"; fi
