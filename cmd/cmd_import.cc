@@ -184,6 +184,14 @@ void RegisterImport(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--notify-timeout", f->completion.notify_timeout,
                   "Give up notifying after this long, then exit 6 (e.g. 30s, 10m, 2h)")
       ->capture_default_str();
+  sub->add_option("--notify-format", f->completion.notify_format,
+                  "neon: PUT <url>/import_complete {tenant_id, timeline_id, error} as Neon's storage controller "
+                  "sends (unsharded imports; sharded: `pgdata2layers notify`); default: the POST document")
+      ->check(CLI::IsMember({"default", "neon"}))
+      ->capture_default_str();
+  sub->add_option("--notify-token-file", f->completion.notify_token_file,
+                  "Read the notification's bearer token from FILE (trailing newline stripped; checked before "
+                  "any work)");
   AddCommonFlags(sub, g);
   AddProgressFlags(sub, g);
 

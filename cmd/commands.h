@@ -50,6 +50,7 @@ void RegisterVerify(CLI::App& app, GlobalOptions& g, int* exit_code);
 void RegisterExport(CLI::App& app, GlobalOptions& g, int* exit_code);
 void RegisterStatus(CLI::App& app, GlobalOptions& g, int* exit_code);
 void RegisterInspect(CLI::App& app, GlobalOptions& g, int* exit_code);
+void RegisterNotify(CLI::App& app, GlobalOptions& g, int* exit_code);
 // `completion bash`: a bash completion script generated from the definition of `app`.
 void RegisterCompletion(CLI::App& app, GlobalOptions& g, int* exit_code);
 // Gives every long option of every subcommand without an environment variable the variable

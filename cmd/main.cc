@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   p2l::cmd::RegisterExport(app, g, &exit_code);
   p2l::cmd::RegisterStatus(app, g, &exit_code);
   p2l::cmd::RegisterInspect(app, g, &exit_code);
+  p2l::cmd::RegisterNotify(app, g, &exit_code);
   p2l::cmd::RegisterCompletion(app, g, &exit_code);
   p2l::cmd::AddEnvNames(app);
 

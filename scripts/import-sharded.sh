@@ -16,11 +16,21 @@
 # failed shard. Rerunning the same command resumes/completes what is missing (imports are
 # idempotent). Ctrl-C / SIGTERM stop every shard.
 #
+# Completion notification: --notify-url/--notify-format/--notify-token-file/--notify-timeout in
+# IMPORT_FLAGS are NOT passed to the shards. Instead, after the last shard has finished, the
+# script sends ONE tenant-scoped notification with `pgdata2layers notify` (it reads every
+# shard's index_part.json and sends only when each is Done, or reports the failed shards in
+# "error"), as Neon's storage controller notifies once per tenant import. With
+# --notify-format neon that is `PUT <url>/import_complete {"tenant_id","timeline_id","error"}`.
+# The token file is checked before any shard starts (missing/unreadable/empty: exit 2). A shard
+# that failed on bad flags or a taken destination (exit 2, 5, 8) sends nothing. The exit
+# status is then the notification's when every shard succeeded.
+#
 # Environment: PGDATA2LAYERS_BIN (default: `pgdata2layers` on PATH), and every PGDATA2LAYERS_* /
 # AWS_* variable the importer reads.
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 SHARDS="" BIN=${PGDATA2LAYERS_BIN:-pgdata2layers} LOG_DIR="" INTERVAL=10 JOBS=""
 while [ $# -gt 0 ]; do
@@ -46,6 +56,27 @@ has_flag() { local a; for a in "${ARGS[@]}"; do case $a in "$1"|"$1"=*) return 0
 for f in --shard-count --shard-number --json; do
   if has_flag "$f"; then echo "import-sharded.sh: do not pass $f (the script sets it)" >&2; exit 2; fi
 done
+# The notification flags are the script's, not the shards' (see the header).
+NOTIFY_ARGS=() SHARD_ARGS=()
+for ((i = 0; i < ${#ARGS[@]}; i++)); do
+  case ${ARGS[i]} in
+    --notify-url|--notify-format|--notify-token-file|--notify-timeout)
+      NOTIFY_ARGS+=("${ARGS[i]}" "${ARGS[i+1]:-}"); i=$((i + 1)) ;;
+    --notify-url=*|--notify-format=*|--notify-token-file=*|--notify-timeout=*) NOTIFY_ARGS+=("${ARGS[i]}") ;;
+    *) SHARD_ARGS+=("${ARGS[i]}") ;;
+  esac
+done
+ARGS=("${SHARD_ARGS[@]}")
+notify_opt() { local i; for ((i = 0; i < ${#NOTIFY_ARGS[@]}; i++)); do
+  case ${NOTIFY_ARGS[i]} in "$1") echo "${NOTIFY_ARGS[i+1]:-}"; return ;; "$1"=*) echo "${NOTIFY_ARGS[i]#*=}"; return ;; esac
+done; }
+if [ ${#NOTIFY_ARGS[@]} -gt 0 ]; then
+  [ -n "$(notify_opt --notify-url)" ] || { echo "import-sharded.sh: --notify-* flags need --notify-url" >&2; exit 2; }
+  TOKEN_FILE=$(notify_opt --notify-token-file)
+  if [ -n "$TOKEN_FILE" ] && ! { [ -f "$TOKEN_FILE" ] && [ -r "$TOKEN_FILE" ] && [ -s "$TOKEN_FILE" ]; }; then
+    echo "import-sharded.sh: --notify-token-file $TOKEN_FILE: missing, unreadable or empty" >&2; exit 2
+  fi
+fi
 rand_id() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 if ! has_flag --tenant-id; then ARGS+=(--tenant-id "$(rand_id)"); fi
 if ! has_flag --timeline-id; then ARGS+=(--timeline-id "$(rand_id)"); fi
@@ -96,11 +127,12 @@ while running; do
   if awk -v a="$now" -v b="$last" -v i="$INTERVAL" 'BEGIN{exit !(a - b >= i)}'; then status_line; last=$now; fi
 done
 
-RC=0
+RC=0 RCS=()
 printf '%-6s %-5s %-7s %-14s %-8s %s\n' shard exit layers bytes seconds result
 for ((i = 0; i < SHARDS; i++)); do
   id=$(shard_id "$i")
   set +e; wait "${PIDS[i]}"; rc=$?; set -e
+  RCS[i]=$rc
   f=$LOG_DIR/shard-$id.json
   if [ "$rc" = 0 ]; then
     result=ok
@@ -117,5 +149,33 @@ if [ "$RC" = 0 ]; then
   echo "all $SHARDS shards done: tenant $TENANT timeline $TIMELINE"
 else
   echo "import-sharded.sh: some shards failed (first failure: exit $RC); rerun the same command to finish" >&2
+fi
+
+# One tenant-scoped notification after the last shard (see the header).
+if [ ${#NOTIFY_ARGS[@]} -gt 0 ]; then
+  NARGS=(--dest "$(id_of --dest)" --tenant-id "$TENANT" --timeline-id "$TIMELINE" --shard-count "$SHARDS" "${NOTIFY_ARGS[@]}")
+  for f in endpoint region env-prefix; do   # the destination's storage flags, per side or common
+    v=$(id_of "--dest-$f"); [ -n "$v" ] || v=$(id_of "--$f")
+    if [ -n "$v" ]; then NARGS+=("--$f" "$v"); fi
+  done
+  skip_notify=""
+  for ((i = 0; i < SHARDS; i++)); do
+    id=$(shard_id "$i")
+    rc=${RCS[i]}
+    case $rc in 0) ;; 2|5|8) skip_notify=$id ;;
+      *) NARGS+=(--shard-error "$id=exit $rc: $(field "$LOG_DIR/shard-$id.json" error message)") ;;
+    esac
+  done
+  if [ -n "$skip_notify" ]; then
+    echo "import-sharded.sh: no notification sent: shard $skip_notify failed on its flags or a taken destination" >&2
+  else
+    set +e; "$BIN" notify "${NARGS[@]}" 2> "$LOG_DIR/notify.log"; nrc=$?; set -e
+    if [ "$nrc" = 0 ]; then
+      echo "notification sent: tenant $TENANT timeline $TIMELINE (log: $LOG_DIR/notify.log)"
+    else
+      echo "import-sharded.sh: notify exited $nrc: $(tail -n 1 "$LOG_DIR/notify.log")" >&2
+      [ "$RC" = 0 ] && RC=$nrc
+    fi
+  fi
 fi
 exit "$RC"

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "import/source_layout.h"
+#include "import/status.h"
 #include "util/log.h"
 
 namespace p2l {
@@ -110,17 +112,126 @@ std::string NotificationBody(const CompletionReport& r, const std::optional<std:
   return Dump(j);
 }
 
+std::string NotificationBodyFor(NotifyFormat format, const CompletionReport& r,
+                                const std::optional<std::string>& error) {
+  if (format == NotifyFormat::kNeon) {
+    return NeonImportCompleteBody(r.tenant_id.ToHex(), r.timeline_id.ToHex(), error);
+  }
+  return NotificationBody(r, error);
+}
+
+std::string TenantNotificationBody(const TenantId& tenant, const TimelineId& timeline, uint32_t shard_count,
+                                   const std::optional<std::string>& error) {
+  ojson j = ojson::object();
+  j["tenant_id"] = tenant.ToHex();
+  j["timeline_id"] = timeline.ToHex();
+  j["shard_count"] = shard_count;
+  j["status"] = error ? "error" : "done";
+  j["error"] = error ? ojson(*error) : ojson(nullptr);
+  return Dump(j);
+}
+
+// ------------------------------------------------------------------------------------ tenant
+
+Status NotifyTenantImport(Storage& dest, const TenantNotifyRequest& req, const NotifyOptions& notify,
+                          EventSink& events) {
+  const std::string what = fmt::format("tenant {} timeline {} in {}", req.tenant.ToHex(), req.timeline.ToHex(),
+                                       dest.Url());
+  P2L_ASSIGN_OR_RETURN(std::vector<ShardImportStatus> found, GetImportStatus(dest, req.tenant, req.timeline));
+  std::map<std::string, const ShardImportStatus*> by_shard;
+  for (const ShardImportStatus& s : found) by_shard[s.shard] = &s;
+  // The expected shards.
+  uint32_t count = 0;
+  if (req.shard_count) {
+    count = *req.shard_count;
+    if (count > 255) return Status::Usage(fmt::format("--shard-count {}: at most 255", count));
+  } else {
+    if (found.empty()) return Status::InvalidInput(fmt::format("{}: no shard directory found", what));
+    std::optional<uint32_t> seen;
+    for (const ShardImportStatus& s : found) {
+      const uint32_t c = uint32_t(std::stoul(s.shard.substr(2, 2), nullptr, 16));
+      if (seen && *seen != c) {
+        return Status::InvalidInput(fmt::format(
+            "{}: shard directories of different shard counts ({} and {}); pass --shard-count", what, *seen, c));
+      }
+      seen = c;
+    }
+    count = *seen;
+  }
+  std::vector<std::string> expected;
+  if (count == 0) {
+    expected.push_back("0000");
+  } else {
+    for (uint32_t i = 0; i < count; i++) expected.push_back(fmt::format("{:02x}{:02x}", i, count));
+  }
+  for (const auto& [shard, msg] : req.shard_errors) {
+    if (std::find(expected.begin(), expected.end(), shard) == expected.end()) {
+      return Status::Usage(fmt::format("--shard-error {}: not a shard of this import (shard count {})", shard, count));
+    }
+  }
+  ojson failed = ojson::object();
+  std::vector<std::string> pending;
+  for (const std::string& shard : expected) {
+    auto it = by_shard.find(shard);
+    const bool done = it != by_shard.end() && it->second->state == ShardImportStatus::State::kDone;
+    auto err = req.shard_errors.find(shard);
+    if (done) {
+      if (err != req.shard_errors.end()) {
+        LogWarn("shard {}: its index_part.json says Done; --shard-error for it ignored", shard);
+      }
+      continue;
+    }
+    const char* state = it == by_shard.end() ? "no shard directory" : StateName(it->second->state);
+    if (err != req.shard_errors.end()) {
+      failed[shard] = err->second;
+    } else {
+      pending.push_back(fmt::format("{} ({})", shard, state));
+    }
+  }
+  if (!pending.empty()) {
+    std::string list;
+    for (const std::string& p : pending) list += (list.empty() ? "" : ", ") + p;
+    return Status::InvalidInput(fmt::format(
+        "{}: not every shard is done: {}; nothing was sent (finish the import, or pass --shard-error NNCC=MESSAGE "
+        "for a shard that failed)", what, list));
+  }
+  std::optional<std::string> error;
+  if (!failed.empty()) error = Dump(failed);
+  events.Emit("tenant_notify", {{"tenant_id", req.tenant.ToHex()},
+                                {"timeline_id", req.timeline.ToHex()},
+                                {"shards", expected.size()},
+                                {"failed", failed.size()},
+                                {"format", NotifyFormatName(notify.format)}});
+  LogInfo("{}: {} of {} shard{} done; notifying {}", what, expected.size() - failed.size(), expected.size(),
+          expected.size() == 1 ? "" : "s", RedactNotifyUrl(notify.url));
+  const std::string body = notify.format == NotifyFormat::kNeon
+                               ? NeonImportCompleteBody(req.tenant.ToHex(), req.timeline.ToHex(), error)
+                               : TenantNotificationBody(req.tenant, req.timeline, count, error);
+  auto res = PostNotification(notify, body, events);
+  if (!res.ok()) return res.status().WithContext(what);
+  if (error) {
+    return Status::InvalidInput(fmt::format("{}: failure notified: shards failed: {}", what, *error));
+  }
+  return Status::OK();
+}
+
 // ------------------------------------------------------------------------------------ publisher
 
 Result<std::unique_ptr<CompletionPublisher>> CompletionPublisher::Open(
     const CompletionFlags& flags, Storage* source, const StorageOptions& storage_opts, EventSink& events) {
   std::optional<NotifyOptions> notify;
   if (!flags.notify_url.empty()) {
-    P2L_ASSIGN_OR_RETURN(NotifyOptions n, MakeNotifyOptions(flags.notify_url, flags.notify_timeout));
+    P2L_ASSIGN_OR_RETURN(NotifyFormat format, ParseNotifyFormat(flags.notify_format));
+    P2L_ASSIGN_OR_RETURN(NotifyOptions n, MakeNotifyOptions(flags.notify_url, flags.notify_timeout, format,
+                                                            flags.notify_token_file));
     notify = std::move(n);
   } else {
     // Still check the syntax: a typo in --notify-timeout is an error even without --notify-url.
     P2L_RETURN_IF_ERROR(ParseNotifyTimeout(flags.notify_timeout).status());
+    P2L_RETURN_IF_ERROR(ParseNotifyFormat(flags.notify_format).status());
+    if (!flags.notify_token_file.empty()) {
+      P2L_RETURN_IF_ERROR(ReadNotifyTokenFile(flags.notify_token_file).status());
+    }
   }
   if (!flags.status_dest.empty()) {
     auto st = OpenStorage(flags.status_dest, storage_opts);
@@ -196,7 +307,7 @@ Status CompletionPublisher::PutStatus(const std::string& name, const std::string
 Status CompletionPublisher::PublishDone(const CompletionReport& r) {
   P2L_RETURN_IF_ERROR(WriteStatus(r, std::nullopt));
   if (!notify_) return Status::OK();
-  auto res = PostNotification(*notify_, NotificationBody(r, std::nullopt), events_);
+  auto res = PostNotification(*notify_, NotificationBodyFor(notify_->format, r, std::nullopt), events_);
   if (!res.ok()) {
     return res.status().WithContext(fmt::format(
         "shard {} imported (layers and index_part.json are complete; rerun the import to retry the "
@@ -233,7 +344,7 @@ void CompletionPublisher::PublishFailure(const CompletionReport& r, const Status
   Status st = WriteStatus(r, msg);
   if (!st.ok()) LogWarn("could not publish the failure: {}", st.message());
   if (notify_) {
-    auto res = PostNotification(*notify_, NotificationBody(r, msg), events_);
+    auto res = PostNotification(*notify_, NotificationBodyFor(notify_->format, r, msg), events_);
     if (!res.ok()) LogWarn("could not deliver the error notification: {}", res.status().message());
   }
 }

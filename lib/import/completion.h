@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,7 +80,40 @@ struct CompletionFlags {
   std::string status_dest;            // --status-dest URL; empty = the source location (none for a plain local PGDATA)
   std::string notify_url;             // --notify-url URL; empty = no notification
   std::string notify_timeout = "10m"; // --notify-timeout (30s, 10m, 2h, ...)
+  std::string notify_format = "default";  // --notify-format default|neon (notify.h)
+  std::string notify_token_file;      // --notify-token-file FILE; empty = $PGDATA2LAYERS_NOTIFY_TOKEN
 };
+
+// The notification body of one shard's import in the chosen format: NotificationBody for the
+// default format, NeonImportCompleteBody (tenant, timeline, error) for neon.
+std::string NotificationBodyFor(NotifyFormat format, const CompletionReport& r,
+                                const std::optional<std::string>& error);
+
+// `pgdata2layers notify`: one tenant-scoped notification after every shard of a tenant's import
+// has finished (Neon notifies once per tenant import; scripts/import-sharded.sh runs the shards
+// without --notify-url, then this). Reads every shard directory's index_part.json (status.h):
+//   - `shard_count`: the expected shard count (0 = unsharded, "0000"); nullopt = the count of the
+//     directories found (all must agree). Every expected shard must have a directory.
+//   - a shard whose import_pgdata is Done is done, whatever `shard_errors` says about it;
+//   - a shard not Done with an entry in `shard_errors` (keyed "NNCC") failed with that message;
+//   - a shard not Done without one: kInvalidInput naming it and its state, NOTHING is sent (the
+//     import is still running or was never started: notifying now would be premature).
+// All done → the notification says success (error null); some failed → its "error" is the JSON
+// text of {"NNCC": "message", ...} (Neon's storage controller reports shard errors the same way),
+// and the call returns kInvalidInput naming the failed shards once the notification is delivered.
+// Emits "tenant_notify" {tenant_id, timeline_id, shards, failed, format} before sending.
+struct TenantNotifyRequest {
+  TenantId tenant;
+  TimelineId timeline;
+  std::optional<uint32_t> shard_count;
+  std::map<std::string, std::string> shard_errors;   // "NNCC" -> message
+};
+Status NotifyTenantImport(Storage& dest, const TenantNotifyRequest& req, const NotifyOptions& notify,
+                          EventSink& events);
+// The default-format tenant document: {"tenant_id","timeline_id","shard_count","status":"done"|
+// "error","error": null|"..."}.
+std::string TenantNotificationBody(const TenantId& tenant, const TimelineId& timeline, uint32_t shard_count,
+                                   const std::optional<std::string>& error);
 
 class CompletionPublisher {
  public:

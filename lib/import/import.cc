@@ -112,6 +112,12 @@ Status Importer::Setup() {
             "them (rerun with --restart after one)");
   }
   // Before any work, so that bad completion flags fail fast.
+  if (o_.completion.notify_format == "neon" && !o_.completion.notify_url.empty() && o_.shard.IsSharded()) {
+    return Status::Usage(fmt::format(
+        "--notify-format neon is tenant-scoped (one notification after every shard is done): run shard {} "
+        "without --notify-url and send it with `pgdata2layers notify` once all {} shards are done "
+        "(scripts/import-sharded.sh does both)", o_.shard.IndexString(), o_.shard.count));
+  }
   P2L_ASSIGN_OR_RETURN(pub_, CompletionPublisher::Open(o_.completion, src_.get(), base, ev_));
   tl_dir_ = TimelinePath(sum_.tenant, o_.shard, sum_.timeline);
   sum_.index_object = IndexPartPath(sum_.tenant, o_.shard, sum_.timeline, o_.generation);

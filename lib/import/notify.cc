@@ -1,15 +1,21 @@
 #include "import/notify.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <fstream>
 #include <random>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "storage/http.h"
 #include "util/log.h"
@@ -56,9 +62,9 @@ std::string DescribeAnswer(const http::Response& r) {
 
 // The transport error of an attempt without the "POST <url>: " prefix HttpClient puts in front
 // (we add the redacted URL ourselves; HttpClient's redaction does not know token= parameters).
-std::string TransportDetail(const Status& st, std::string_view raw_url) {
+std::string TransportDetail(const Status& st, std::string_view method, std::string_view raw_url) {
   std::string m = st.message();
-  const std::string prefix = fmt::format("POST {}: ", http::RedactUrl(raw_url));
+  const std::string prefix = fmt::format("{} {}: ", method, http::RedactUrl(raw_url));
   if (m.compare(0, prefix.size(), prefix) == 0) m.erase(0, prefix.size());
   return m;
 }
@@ -244,11 +250,95 @@ bool NotifyStatusIsTransient(long s) { return s == 408 || s == 425 || s == 429 |
 
 // ------------------------------------------------------------------------------------ options
 
-Result<NotifyOptions> MakeNotifyOptions(std::string_view url, std::string_view timeout_text) {
+Result<NotifyFormat> ParseNotifyFormat(std::string_view text) {
+  if (text == "default") return NotifyFormat::kDefault;
+  if (text == "neon") return NotifyFormat::kNeon;
+  return Status::Usage(fmt::format("--notify-format '{}': expected neon or default", text));
+}
+
+const char* NotifyFormatName(NotifyFormat f) { return f == NotifyFormat::kNeon ? "neon" : "default"; }
+
+Result<std::string> ReadNotifyTokenFile(std::string_view path) {
+  constexpr size_t kMaxToken = 8192;
+  const std::string p(path);
+  auto bad = [&](std::string_view why) {
+    return Status::Usage(fmt::format("--notify-token-file {}: {}", p, why));
+  };
+  if (p.empty()) return bad("empty file name");
+  struct stat sb {};
+  if (::stat(p.c_str(), &sb) != 0) return bad(fmt::format("cannot read it: {}", std::strerror(errno)));
+  if (!S_ISREG(sb.st_mode)) return bad("not a regular file");
+  if (uint64_t(sb.st_size) > kMaxToken + 2) {
+    return bad(fmt::format("{} bytes, a bearer token is at most {} bytes", uint64_t(sb.st_size), kMaxToken));
+  }
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return bad(fmt::format("cannot open it: {}", std::strerror(errno)));
+  std::string tok(kMaxToken + 3, '\0');
+  in.read(tok.data(), std::streamsize(tok.size()));
+  if (in.bad()) return bad("read error");
+  tok.resize(size_t(in.gcount()));
+  if (!tok.empty() && tok.back() == '\n') tok.pop_back();
+  if (!tok.empty() && tok.back() == '\r') tok.pop_back();
+  if (tok.empty()) return bad("the file is empty (it must hold the bearer token)");
+  if (tok.size() > kMaxToken) return bad(fmt::format("a bearer token is at most {} bytes", kMaxToken));
+  for (unsigned char c : tok) {
+    if (c < 0x21 || c > 0x7e) {
+      return bad("holds a space, control or non-ASCII byte, or more than one line (not a valid bearer token)");
+    }
+  }
+  return tok;
+}
+
+std::string NeonImportCompleteUrl(std::string_view base) {
+  // A query string (rare for a base URL, but kept) stays after the path.
+  std::string_view query;
+  if (size_t q = base.find('?'); q != std::string_view::npos) {
+    query = base.substr(q);
+    base = base.substr(0, q);
+  }
+  std::string out(base);
+  if (out.empty() || out.back() != '/') out.push_back('/');
+  out += "import_complete";
+  out.append(query);
+  return out;
+}
+
+std::string NeonImportCompleteBody(std::string_view tenant_hex, std::string_view timeline_hex,
+                                   const std::optional<std::string>& error) {
+  constexpr size_t kMaxErrorBytes = 64 << 10;
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["tenant_id"] = std::string(tenant_hex);
+  j["timeline_id"] = std::string(timeline_hex);
+  if (error) {
+    std::string e = error->empty() ? std::string("unknown error") : *error;
+    if (e.size() > kMaxErrorBytes) {
+      e.resize(kMaxErrorBytes);
+      e += "...";
+    }
+    j["error"] = std::move(e);
+  } else {
+    j["error"] = nullptr;
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<NotifyOptions> MakeNotifyOptions(std::string_view url, std::string_view timeout_text,
+                                        NotifyFormat format, std::string_view token_file) {
   P2L_RETURN_IF_ERROR(ValidateNotifyUrl(url));
   NotifyOptions o;
-  o.url = std::string(url);
+  o.format = format;
+  if (format == NotifyFormat::kNeon) {
+    o.url = NeonImportCompleteUrl(url);
+    o.method = "PUT";
+    P2L_RETURN_IF_ERROR(ValidateNotifyUrl(o.url));
+  } else {
+    o.url = std::string(url);
+  }
   P2L_ASSIGN_OR_RETURN(o.timeout, ParseNotifyTimeout(timeout_text));
+  if (!token_file.empty()) {
+    P2L_ASSIGN_OR_RETURN(o.bearer_token, ReadNotifyTokenFile(token_file));
+    return o;
+  }
   if (const char* tok = std::getenv(kNotifyTokenEnv); tok != nullptr && *tok != '\0') {
     std::string_view t(tok);
     if (t.size() > 8192) {
@@ -298,7 +388,7 @@ Result<NotifyResult> PostNotification(const NotifyOptions& opts, std::string_vie
   };
   for (int attempt = 1;; attempt++) {
     http::Request req;
-    req.method = "POST";
+    req.method = opts.method;
     req.url = opts.url;
     req.body = json_body;
     req.headers.Set("Content-Type", "application/json");
@@ -331,11 +421,11 @@ Result<NotifyResult> PostNotification(const NotifyOptions& opts, std::string_vie
       // The receiver said 2xx and then the answer was cut short or its length was wrong (e.g. a
       // 204 with a Content-Length): it accepted the notification.
       LogInfo("notification delivered to {} (HTTP {}, {} attempt{}; answer incomplete: {})", shown,
-              resp.status, attempt, attempt == 1 ? "" : "s", TransportDetail(a.transport, opts.url));
+              resp.status, attempt, attempt == 1 ? "" : "s", TransportDetail(a.transport, opts.method, opts.url));
       events.Emit("notified", {{"url", shown}, {"attempts", attempt}, {"http_status", resp.status}});
       return NotifyResult{resp.status, attempt};
     } else {
-      last_error = TransportDetail(a.transport, opts.url);
+      last_error = TransportDetail(a.transport, opts.method, opts.url);
       retry = a.transient;
     }
     if (!retry) {

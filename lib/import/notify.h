@@ -19,6 +19,13 @@
 //
 // Secrets: credentials in the URL (user:password@) and token-like query parameters are redacted
 // in every log line, event and error (RedactNotifyUrl); the bearer token is never logged.
+//
+// --notify-format neon: the shape Neon's storage controller uses to tell its control plane that a
+// timeline import finished (storage_controller/src/timeline_import.rs, UpcallClient at 6a35a3e9):
+//   PUT <base>/import_complete   {"tenant_id": "<hex>", "timeline_id": "<hex>", "error": null|"..."}
+// <base> is the URL given (one "/" between it and import_complete); the token goes in
+// "Authorization: Bearer". The retry policy above applies unchanged. It is tenant-scoped: one
+// notification per tenant import, after every shard is done (NotifyTenantImport, completion.h).
 #pragma once
 
 #include <chrono>
@@ -36,7 +43,14 @@ namespace p2l {
 // The environment variable holding the optional bearer token.
 inline constexpr const char* kNotifyTokenEnv = "PGDATA2LAYERS_NOTIFY_TOKEN";
 
+// --notify-format: "default" (our per-shard POST document) or "neon" (see above).
+enum class NotifyFormat { kDefault, kNeon };
+Result<NotifyFormat> ParseNotifyFormat(std::string_view text);   // kUsage naming the text
+const char* NotifyFormatName(NotifyFormat f);                    // "default" / "neon"
+
 struct NotifyOptions {
+  NotifyFormat format = NotifyFormat::kDefault;
+  std::string method = "POST";                          // "PUT" for the neon format
   std::string url;                                      // http:// or https:// (ValidateNotifyUrl)
   std::chrono::milliseconds timeout{10 * 60 * 1000};    // --notify-timeout: whole delivery budget
   std::chrono::milliseconds initial_backoff{1000};
@@ -53,11 +67,27 @@ struct NotifyResult {
 };
 
 // Builds NotifyOptions from the flags: validates `url`, parses `timeout_text` (ParseNotifyTimeout)
-// and reads the bearer token from $PGDATA2LAYERS_NOTIFY_TOKEN (empty/unset: none). kUsage for a
-// bad URL, duration or token (the token's value is never part of the message).
-Result<NotifyOptions> MakeNotifyOptions(std::string_view url, std::string_view timeout_text);
+// and reads the bearer token from `token_file` (--notify-token-file, ReadNotifyTokenFile) or,
+// without one, from $PGDATA2LAYERS_NOTIFY_TOKEN (empty/unset: none). For the neon format the
+// URL becomes NeonImportCompleteUrl(url) and the method PUT. kUsage for a bad URL, duration,
+// token or token file (the token's value is never part of the message).
+Result<NotifyOptions> MakeNotifyOptions(std::string_view url, std::string_view timeout_text,
+                                        NotifyFormat format = NotifyFormat::kDefault,
+                                        std::string_view token_file = {});
 
-// POSTs `json_body` until a 2xx answer or the deadline (see the protocol above). Emits
+// Reads a bearer token from `path`: one trailing "\n" (or "\r\n") is stripped; kUsage naming the
+// file when it is missing, unreadable, larger than 8192 bytes, empty, or holds a byte that is
+// not printable ASCII (the message never quotes the content).
+Result<std::string> ReadNotifyTokenFile(std::string_view path);
+
+// "<base>/import_complete" (no doubled "/" when base ends with one; a query string stays last).
+std::string NeonImportCompleteUrl(std::string_view base);
+// {"tenant_id":"<hex>","timeline_id":"<hex>","error":null|"..."} (compact, in this order; the
+// error bounded to 4096 bytes, invalid UTF-8 replaced).
+std::string NeonImportCompleteBody(std::string_view tenant_hex, std::string_view timeline_hex,
+                                   const std::optional<std::string>& error);
+
+// Sends `json_body` (opts.method, POST by default) until a 2xx answer or the deadline (see the protocol above). Emits
 // "notify_retry" {url, attempt, http_status|null, error, delay_ms} before each wait and
 // "notified" {url, attempts, http_status} on success. kTimeout when the time ran out, kIo when
 // the receiver refused for good.

@@ -20,6 +20,11 @@ Listens on 127.0.0.1 (port 0 = any free port), prints the chosen port on the fir
                      "Bearer <len N>" so tests can check it without the log holding the token
                      (unless --log-secrets).
 
+  --method M         the method notifications use (default POST; the neon format: PUT)
+  --token-file FILE  require "Authorization: Bearer <FILE's content, trailing newline stripped>";
+                     a request without it or with another token is answered 401 (logged with
+                     "unauthorized": true, not counted towards --fail-first)
+
 Other methods are answered 405. Stdlib only.
 """
 import argparse
@@ -41,7 +46,13 @@ def main():
     ap.add_argument("--status", type=int, default=200)
     ap.add_argument("--log", default=None)
     ap.add_argument("--log-secrets", action="store_true")
+    ap.add_argument("--method", default="POST")
+    ap.add_argument("--token-file", default=None)
     args = ap.parse_args()
+    want_token = None
+    if args.token_file:
+        with open(args.token_file, encoding="utf-8") as f:
+            want_token = f.read().rstrip("\r\n")
 
     lock = threading.Lock()
     state = {"n": 0}
@@ -73,9 +84,14 @@ def main():
             self.wfile.write(body)
             self.close_connection = True
 
-        def do_POST(self):
+        def _notification(self):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length > 0 else b""
+            if want_token is not None and self.headers.get("Authorization") != "Bearer " + want_token:
+                log_post({"n": 0, "accepted": False, "unauthorized": True, "method": self.command,
+                          "path": self.path, "body": raw.decode("utf-8", errors="replace")})
+                self._reply(401)
+                return
             with lock:
                 state["n"] += 1
                 n = state["n"]
@@ -90,7 +106,7 @@ def main():
                 parsed = json.loads(text)
             except ValueError:
                 parsed = None
-            log_post({"n": n, "accepted": not failing, "path": self.path, "headers": headers,
+            log_post({"n": n, "accepted": not failing, "method": self.command, "path": self.path, "headers": headers,
                       "body": text, "json": parsed, "mode": args.fail_mode if failing else None})
             if not failing:
                 self._reply(args.status)
@@ -119,7 +135,13 @@ def main():
         def _not_allowed(self):
             self._reply(405)
 
-        do_GET = do_PUT = do_DELETE = do_PATCH = _not_allowed
+        def _dispatch(self):
+            if self.command == args.method:
+                self._notification()
+            else:
+                self._not_allowed()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
