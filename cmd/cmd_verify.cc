@@ -69,7 +69,8 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
       std::printf("verify: %s: intact, but not servable by a Neon pageserver: user tablespace(s) %s (OID; Neon "
                   "serves only pg_default 1663 and pg_global 1664)\n",
                   f.allow_unservable ? "WARNING" : "NOT SERVABLE", ts.c_str());
-    } else if (r.ok()) {
+    }
+    if (r.ok() && (r.unservable.empty() || f.allow_unservable)) {
       std::printf("verify: OK: %zu shard(s), %llu layers, %llu keys%s\n", r.shards.size(), (unsigned long long)layers,
                   (unsigned long long)keys, source ? ", identical to the source" : "");
     } else {

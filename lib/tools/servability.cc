@@ -8,6 +8,7 @@
 
 #include "keyspace/values.h"
 #include "tools/describe.h"
+#include "tools/timeline_reader.h"
 
 namespace p2l {
 
@@ -230,6 +231,26 @@ std::vector<ServabilityViolation> ServabilityChecker::Finish(size_t max_per_rule
     }
   }
   return out;
+}
+
+// Neon: pageserver/src/basebackup.rs (DBDIR is the list of databases a basebackup sends).
+Result<std::set<uint32_t>> DbDirUserTablespaces(Storage& dest, const TenantId& tenant, const TimelineId& timeline,
+                                                const ShardIdentity& shard) {
+  P2L_ASSIGN_OR_RETURN(ShardTimeline tl, LoadShardTimeline(dest, tenant, timeline, shard));
+  for (const LayerRef& l : tl.layers) {
+    if (kDbDirKey < l.parsed.key_start || !(kDbDirKey < l.parsed.key_end)) continue;
+    P2L_ASSIGN_OR_RETURN(auto reader, OpenLayer(dest, l));
+    P2L_ASSIGN_OR_RETURN(std::optional<std::string> v, reader->Get(kDbDirKey));
+    if (!v) break;
+    P2L_ASSIGN_OR_RETURN(DbDirectory d, DbDirectory::Decode(*v, dest.Describe(l.object) + ": DBDIR value"));
+    std::set<uint32_t> out;
+    for (const auto& [sd, relmap] : d.dbs) {
+      if (IsUserSpc(sd.first)) out.insert(sd.first);
+    }
+    return out;
+  }
+  return Status::InvalidInput(fmt::format("{}: no layer holds the DBDIR key {}", dest.Describe(tl.index_object.object),
+                                          kDbDirKey.ToHex()));
 }
 
 }  // namespace p2l

@@ -77,3 +77,17 @@ class ServabilityChecker {
 };
 
 }  // namespace p2l
+
+#include "storage/storage.h"
+#include "util/ids.h"
+#include "util/status.h"
+
+namespace p2l {
+
+// The cheap check of `status`: the user tablespaces (spcnode not 1663/1664) that the DBDIR value
+// of a finished shard lists, read with one B-tree lookup in the layer that holds Key::MIN (DBDIR
+// is a global key: every shard has it). Empty = no user tablespace. Errors name the object.
+Result<std::set<uint32_t>> DbDirUserTablespaces(Storage& dest, const TenantId& tenant, const TimelineId& timeline,
+                                                const ShardIdentity& shard);
+
+}  // namespace p2l
