@@ -1,5 +1,7 @@
 // `pgdata2layers verify`: flags → Verify (lib/tools/verify.h). Exit 0 when everything checks
-// out, 3 with a report of the problems otherwise.
+// out, 3 with a report of the problems otherwise; 3 also when the timeline is intact but not
+// servable by a Neon pageserver (user tablespaces), unless --allow-unservable (then exit 0 with
+// a warning).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -20,6 +22,7 @@ struct VerifyFlags {
   std::string source, keys_out;
   std::optional<uint32_t> shard_count, shard_number, stripe_size;
   bool allow_unclean = false;
+  bool allow_unservable = false;
   size_t max_diffs = 20;
 };
 
@@ -59,7 +62,15 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
     }
     for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
     for (const auto& p : r.problems) std::printf("PROBLEM: %s\n", p.c_str());
-    if (r.ok()) {
+    for (const auto& p : r.unservable) std::printf("NOT SERVABLE: %s\n", p.c_str());
+    if (r.ok() && !r.unservable.empty()) {
+      std::string ts;
+      for (uint32_t spc : r.user_tablespaces) ts += fmt::format("{}{}", ts.empty() ? "" : ", ", spc);
+      std::printf("verify: %s: intact, but not servable by a Neon pageserver: user tablespace(s) %s (OID; Neon "
+                  "serves only pg_default 1663 and pg_global 1664)\n",
+                  f.allow_unservable ? "WARNING" : "NOT SERVABLE", ts.c_str());
+    }
+    if (r.ok() && (r.unservable.empty() || f.allow_unservable)) {
       std::printf("verify: OK: %zu shard(s), %llu layers, %llu keys%s\n", r.shards.size(), (unsigned long long)layers,
                   (unsigned long long)keys, source ? ", identical to the source" : "");
     } else {
@@ -67,7 +78,13 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
     }
     std::fflush(stdout);
   }
+  std::vector<std::string> violations = r.problems;
+  violations.insert(violations.end(), r.unservable.begin(), r.unservable.end());
+  std::vector<uint64_t> tablespaces(r.user_tablespaces.begin(), r.user_tablespaces.end());
   events.Emit("verify", {{"ok", r.ok()},
+                         {"servable", r.servable()},
+                         {"violations", violations},
+                         {"user_tablespaces", tablespaces},
                          {"tenant_id", o.tenant.ToHex()},
                          {"timeline_id", o.timeline.ToHex()},
                          {"shards", r.shards.size()},
@@ -76,7 +93,8 @@ Status Run(const VerifyFlags& f, const GlobalOptions& g, int* exit_code) {
                          {"compared_with_source", source != nullptr},
                          {"differences", diffs},
                          {"problems", r.problems.size()}});
-  *exit_code = r.ok() ? 0 : ExitCodeFor(Code::kInvalidInput);
+  const bool pass = r.ok() && (r.servable() || f.allow_unservable);
+  *exit_code = pass ? 0 : ExitCodeFor(Code::kInvalidInput);
   return Status::OK();
 }
 }  // namespace
@@ -87,7 +105,9 @@ void RegisterVerify(CLI::App& app, GlobalOptions& g, int* exit_code) {
       "verify",
       "Check an imported timeline: index_part.json of every shard (import Done), every layer object (size, "
       "summary vs name, key order and range, LSN, shard placement), and with --source that the layers hold "
-      "exactly the keys and bytes the PGDATA implies. Exit 0 when all is well, 3 with a report otherwise.");
+      "exactly the keys and bytes the PGDATA implies; always Neon's servability rules (DBDIR/RELDIR/relmap/size "
+      "keys, two-phase, SLRU, control, key coverage). Exit 0 when all is well, 3 with a report otherwise (also "
+      "when intact but not servable by a Neon pageserver because of user tablespaces).");
   AddTimelineFlags(sub, f->timeline);
   sub->add_option("--shard-count", f->shard_count, "Only shards of this count (default: every shard found)");
   sub->add_option("--shard-number", f->shard_number, "Only this shard (needs --shard-count)");
@@ -96,6 +116,9 @@ void RegisterVerify(CLI::App& app, GlobalOptions& g, int* exit_code) {
   sub->add_option("--source", f->source, "Also compare with this PGDATA (local path, s3://..., az://...)");
   AddSideFlags(sub, f->sides);
   sub->add_flag("--allow-unclean-shutdown", f->allow_unclean, "The source was imported with --allow-unclean-shutdown");
+  sub->add_flag("--allow-unservable", f->allow_unservable,
+                "A timeline not servable by a Neon pageserver only because of user tablespaces (--tablespaces keep) "
+                "passes with a warning");
   sub->add_option("--max-diffs", f->max_diffs, "Differences with the source listed per shard (all are counted)")
       ->capture_default_str();
   sub->add_option("--keys-out", f->keys_out, "Write every key found as '<key hex> <shard NNCC>' lines to this file");

@@ -1,13 +1,16 @@
 #include "import/status.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <set>
 
 #include "import/timeline_state.h"
 #include "index/index_part.h"
+#include "tools/servability.h"
 
 namespace p2l {
 
@@ -50,6 +53,24 @@ const char* StateName(ShardImportStatus::State s) {
   return "?";
 }
 
+namespace {
+// The cheap servability check of a Done shard (DBDIR only; `verify` does the rest).
+void CheckServable(Storage& dest, const TenantId& tenant, const TimelineId& timeline, ShardImportStatus* s) {
+  ShardIdentity shard;
+  if (s->shard.size() == 4) {
+    shard.number = uint8_t(std::stoul(s->shard.substr(0, 2), nullptr, 16));
+    shard.count = uint8_t(std::stoul(s->shard.substr(2, 2), nullptr, 16));
+  }
+  Result<std::set<uint32_t>> ts = DbDirUserTablespaces(dest, tenant, timeline, shard);
+  if (!ts.ok()) {
+    s->servability_error = ts.status().message();
+    return;
+  }
+  s->servable = ts->empty();
+  s->user_tablespaces.assign(ts->begin(), ts->end());
+}
+}  // namespace
+
 Result<std::vector<ShardImportStatus>> GetImportStatus(Storage& dest, const TenantId& tenant,
                                                        const TimelineId& timeline) {
   const std::string tenant_hex = tenant.ToHex();
@@ -86,6 +107,7 @@ Result<std::vector<ShardImportStatus>> GetImportStatus(Storage& dest, const Tena
         s.started_at_nanos = idx.import_pgdata->started_at_nanos;
         s.finished_at_nanos = idx.import_pgdata->finished_at_nanos;
       }
+      if (s.state == ShardImportStatus::State::kDone) CheckServable(dest, tenant, timeline, &s);
     }
     Result<std::string> lease = dest.ReadAll(tl_dir + "/" + kLeaseBaseName, kMaxLeaseSize);
     if (lease.ok()) {
@@ -131,6 +153,11 @@ std::string FormatImportStatus(const TenantId& tenant, const TimelineId& timelin
     }
     if (!s.index_object.empty()) line += fmt::format(" [{}]", s.index_object);
     if (s.lease) line += fmt::format("; lease held by {}", s.lease->Describe(now));
+    if (s.servable && !*s.servable) {
+      line += fmt::format("; NOT servable by a Neon pageserver: user tablespace(s) {}", fmt::join(s.user_tablespaces, ", "));
+    } else if (!s.servability_error.empty()) {
+      line += fmt::format("; servability not checked: {}", s.servability_error);
+    }
     out += line + "\n";
   }
   return out;
@@ -156,6 +183,11 @@ nlohmann::json ImportStatusJson(const TenantId& tenant, const TimelineId& timeli
       j["jobs_done"] = s.jobs_done;
       j["jobs_total"] = s.jobs_total;
     }
+    if (s.servable) {
+      j["servable"] = *s.servable;
+      j["user_tablespaces"] = s.user_tablespaces;
+    }
+    if (!s.servability_error.empty()) j["servability_error"] = s.servability_error;
     if (s.lease) {
       j["lease"] = {{"host", s.lease->host}, {"pid", s.lease->pid}, {"expires", s.lease->expires},
                     {"renewed", s.lease->renewed}};

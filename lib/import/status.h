@@ -36,6 +36,12 @@ struct ShardImportStatus {
   std::optional<int64_t> finished_at_nanos;
   uint64_t layers = 0, bytes = 0;
   std::optional<LeaseRecord> lease;  // present while an importer holds (or crashed holding) it
+  // Done shards: servable by a Neon pageserver as far as DBDIR tells (no user tablespace, read
+  // from the layer holding DBDIR; lib/tools/servability.h). Unset when not checked or unreadable
+  // (servability_error says why). `verify` runs every servability rule.
+  std::optional<bool> servable;
+  std::vector<uint32_t> user_tablespaces;
+  std::string servability_error;
 };
 
 const char* StateName(ShardImportStatus::State s);   // "not started", "in progress", "done", "not an import"

@@ -22,6 +22,7 @@
 #include "tools/describe.h"
 #include "tools/layer_stream.h"
 #include "tools/plan_stream.h"
+#include "tools/servability.h"
 #include "tools/timeline_reader.h"
 #include "util/log.h"
 
@@ -66,16 +67,6 @@ class Problems {
   EventSink& events_;
   std::map<std::string, std::pair<size_t, size_t>> counts_;   // check -> (count, limit)
 };
-
-// Keys every shard stores (§4.5) and, on shard 0, the SLRU directories.
-std::vector<Key> RequiredKeys(const ShardIdentity& shard) {
-  std::vector<Key> keys = {kDbDirKey, RelmapFileKey(kGlobalTablespaceOid, 0), RelDirKey(kGlobalTablespaceOid, 0),
-                           kTwoPhaseDirKey, kControlFileKey, kCheckpointKey};
-  if (shard.number == 0) {
-    for (uint32_t k = 0; k < kSlruKindCount; k++) keys.push_back(SlruDirKey(SlruKind(k)));
-  }
-  return keys;
-}
 
 // Checks that a value under a well-known key decodes; "" when fine.
 std::string CheckValue(const Key& k, std::string_view v, int pg_major, std::string* control) {
@@ -238,8 +229,8 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
 
   std::vector<uint64_t> keys_per_layer(good.size(), 0);
   std::vector<bool> job_has_keys(plan ? plan->jobs.size() : 0, false);
-  std::set<Key> required;
-  for (const Key& k : RequiredKeys(shard)) required.insert(k);
+  ServabilityChecker servable(shard, md.pg_version);
+  for (const LayerRef& l : tl.layers) servable.AddLayer(l.parsed.key_start, l.parsed.key_end, l.parsed.lsn);
   std::string control;
   std::string checkpoint;
   const int pg_major = int(md.pg_version);
@@ -277,10 +268,7 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
     if (a.key < l.parsed.key_start || !(a.key < l.parsed.key_end)) {
       problems.Add("key range", fmt::format("layer {}: key {} outside its range", l.name, KeyText(a.key)));
     }
-    if (shard.IsKeyDisposable(a.key)) {
-      problems.Add("disposable", fmt::format("layer {}: key {} belongs to another shard", l.name, KeyText(a.key)));
-    }
-    required.erase(a.key);
+    servable.AddKey(a.key, a.value);
     std::string bad = CheckValue(a.key, a.value, pg_major, &control);
     if (!bad.empty()) problems.Add("value", fmt::format("layer {}: key {}: {}", l.name, KeyText(a.key), bad));
     if (a.key == kCheckpointKey) checkpoint = a.value;
@@ -326,7 +314,17 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
   for (size_t i = 0; i < good.size(); i++) {
     if (keys_per_layer[i] == 0) problems.Add("layer", fmt::format("layer {} holds no keys", good[i].name));
   }
-  for (const Key& k : required) problems.Add("required", fmt::format("key {} is missing", KeyText(k)));
+  for (const ServabilityViolation& v : servable.Finish(c.opts.max_problems_per_check)) {
+    if (v.tablespace) {
+      std::string full = fmt::format("shard {}: {}", sid, v.message);
+      LogWarn("verify: not servable by a Neon pageserver: {}", full);
+      c.events.Emit("unservable", {{"shard", sid}, {"rule", v.rule}, {"message", v.message}});
+      c.report->unservable.push_back(std::move(full));
+    } else {
+      problems.Add(v.rule, v.message, size_t(-1));
+    }
+  }
+  c.report->user_tablespaces.insert(servable.user_tablespaces().begin(), servable.user_tablespaces().end());
   if (!control.empty() && !checkpoint.empty() && control.size() >= 128 && control.substr(40, 88) != checkpoint) {
     problems.Add("value", "the checkpoint value is not bytes [40, 128) of the controlfile value");
   }

@@ -8,6 +8,11 @@
 // is disposable for the shard (keyspace-and-sharding.md §4.4); the keys every shard must hold
 // are there (§4.5); size and directory values decode.
 //
+// Servability (always, lib/tools/servability.h): Neon's rules for serving a basebackup and page
+// requests, per shard. Violations caused only by user tablespaces (spcnode not 1663/1664) go to
+// `unservable` (the timeline is intact but a Neon pageserver cannot serve it); every other
+// violation is a problem.
+//
 // Content (with a source): the import plan of each shard is rebuilt from the source
 // (BuildPlan) and the layers are compared with what it implies, key by key and byte for byte,
 // streaming both sides in key order; the set of layers must be exactly the plan's jobs that put
@@ -16,6 +21,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,7 +65,11 @@ struct VerifyReport {
   std::vector<ShardVerifyResult> shards;
   std::vector<std::string> problems;   // each names the shard and what is wrong
   std::vector<std::string> notes;      // informational (e.g. assumed stripe size)
+  // Servability violations due to user tablespaces only (each names the shard).
+  std::vector<std::string> unservable;
+  std::set<uint32_t> user_tablespaces;  // their OIDs
   bool ok() const { return problems.empty(); }
+  bool servable() const { return problems.empty() && unservable.empty(); }
 };
 
 // Verifies the timeline; problems found are collected in the report (never a Status). A Status

@@ -82,11 +82,11 @@ done
 
 # ------------------------------------------------------------------ verify
 log "verify unsharded --source"
-"$P2L_BIN" verify --dest "$T/dest1" --source "$SRC" --keys-out "$T/keys1.txt" > "$T/verify1.out" 2> "$T/verify1.log" \
+"$P2L_BIN" verify --allow-unservable --dest "$T/dest1" --source "$SRC" --keys-out "$T/keys1.txt" > "$T/verify1.out" 2> "$T/verify1.log" \
   || { cat "$T/verify1.out" "$T/verify1.log" >&2; die "verify (unsharded) failed"; }
 tail -n1 "$T/verify1.out" >&2
 log "verify 4 shards --source"
-"$P2L_BIN" verify --dest "$T/dest4" --stripe-size "$STRIPE" --source "$SRC" --keys-out "$T/keys4.txt" \
+"$P2L_BIN" verify --allow-unservable --dest "$T/dest4" --stripe-size "$STRIPE" --source "$SRC" --keys-out "$T/keys4.txt" \
   > "$T/verify4.out" 2> "$T/verify4.log" || { cat "$T/verify4.out" "$T/verify4.log" >&2; die "verify (4 shards) failed"; }
 tail -n1 "$T/verify4.out" >&2
 grep -c '^shard 0[0-3]04: ' "$T/verify4.out" | grep -qx 4 || die "verify did not report 4 shards"
