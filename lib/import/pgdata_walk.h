@@ -10,7 +10,9 @@
 //                         or empty base/ is an error (every cluster has template1, base/1/).
 //   global/               the database (1664, 0).
 //   pg_tblspc/<spc>/PG_<major>_<catversion>/<db>/
-//                         relation files of user tablespace <spc> (Neon drops them silently).
+//                         relation files of user tablespace <spc> (Neon drops them silently;
+//                         whether the plan refuses, skips or keeps them is BuildPlan's decision,
+//                         plan.h TablespaceMode: the walk always lists them).
 //                         <spc> must be a canonical decimal OID, 1 <= spc <= 0xFFFF (the
 //                         pageserver keeps 16 bits of spcnode: larger OIDs are an error once the
 //                         tablespace holds data of this version) and not 1663/1664. Version

@@ -51,7 +51,7 @@ bad wrong_crc 3 "global/pg_control: CRC-32C mismatch"
 restore_control
 
 ctl_u32 12 999
-bad unknown_catalog_version 3 "unsupported catalog_version_no 999"
+bad unknown_catalog_version 3 "catalog_version_no 999 at offset 12, pg_control_version 1300): not supported; a Neon pageserver serves PostgreSQL 14-17 only"
 restore_control
 
 ctl_u32 16 6   # DB_IN_PRODUCTION: what a crash or an immediate stop leaves
