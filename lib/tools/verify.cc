@@ -3,6 +3,7 @@
 #include "tools/verify.h"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -230,6 +231,11 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
   std::vector<uint64_t> keys_per_layer(good.size(), 0);
   std::vector<bool> job_has_keys(plan ? plan->jobs.size() : 0, false);
   ServabilityChecker servable(shard, md.pg_version);
+  res.scanned = true;
+  res.lsn = md.disk_consistent_lsn;
+  res.pg_version = md.pg_version;
+  std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> global_hash(XXH64_createState(), &XXH64_freeState);
+  if (global_hash) XXH64_reset(global_hash.get(), 0);
   for (const LayerRef& l : tl.layers) servable.AddLayer(l.parsed.key_start, l.parsed.key_end, l.parsed.lsn);
   std::string control;
   std::string checkpoint;
@@ -269,6 +275,14 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
       problems.Add("key range", fmt::format("layer {}: key {} outside its range", l.name, KeyText(a.key)));
     }
     servable.AddKey(a.key, a.value);
+    if (shard.IsKeyGlobal(a.key) && global_hash) {
+      const auto kb = a.key.Encode();
+      const uint64_t vlen = a.value.size();
+      XXH64_update(global_hash.get(), kb.data(), kb.size());
+      XXH64_update(global_hash.get(), &vlen, sizeof(vlen));
+      XXH64_update(global_hash.get(), a.value.data(), a.value.size());
+      res.global_keys++;
+    }
     std::string bad = CheckValue(a.key, a.value, pg_major, &control);
     if (!bad.empty()) problems.Add("value", fmt::format("layer {}: key {}: {}", l.name, KeyText(a.key), bad));
     if (a.key == kCheckpointKey) checkpoint = a.value;
@@ -355,6 +369,7 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
     }
   }
   problems.Flush();
+  if (global_hash) res.global_digest = XXH64_digest(global_hash.get());
   LogInfo("verify: shard {}: {} layers, {} keys, {} value bytes{}", sid, res.layers, res.keys, res.value_bytes,
           res.compared_with_source ? fmt::format("; source: {} keys, {} differences", res.source_keys, res.differences) : "");
   c.events.Emit("shard", {{"shard", sid},
@@ -366,6 +381,42 @@ void VerifyShard(const ShardContext& c, ShardIdentity shard) {
                           {"source_keys", res.source_keys},
                           {"differences", res.differences}});
   c.report->shards.push_back(res);
+}
+
+}  // namespace
+
+namespace {
+
+// Every shard of one import is a view of the same cluster at the same LSN: a pageserver serving
+// the tenant answers metadata requests (DBDIR, RELDIR, relation sizes, two-phase, control file)
+// from whichever shard it asks, so these must be identical on all of them (Neon's
+// pageserver_api shard.rs: such keys are "global", stored on every shard). Compared against the
+// first scanned shard.
+void CheckAcrossShards(VerifyReport* report, EventSink& events) {
+  const ShardVerifyResult* first = nullptr;
+  for (const ShardVerifyResult& s : report->shards) {
+    if (!s.scanned) continue;
+    if (first == nullptr) {
+      first = &s;
+      continue;
+    }
+    std::string what;
+    if (s.lsn != first->lsn) {
+      what = fmt::format("its LSN is {}, shard {}'s is {}", LsnToString(s.lsn), first->shard, LsnToString(first->lsn));
+    } else if (s.pg_version != first->pg_version) {
+      what = fmt::format("its pg_version is {}, shard {}'s is {}", s.pg_version, first->shard, first->pg_version);
+    } else if (s.global_keys != first->global_keys || s.global_digest != first->global_digest) {
+      what = fmt::format(
+          "its keys held by every shard (DBDIR, RELDIR, relation maps and sizes, two-phase, control file, "
+          "checkpoint: {} keys) differ from shard {}'s ({} keys)",
+          s.global_keys, first->shard, first->global_keys);
+    }
+    if (what.empty()) continue;
+    std::string msg = fmt::format("shard {}: the shards do not describe the same cluster: {}", s.shard, what);
+    LogError("verify: {}", msg);
+    events.Emit("problem", {{"shard", s.shard}, {"message", msg}});
+    report->problems.push_back(std::move(msg));
+  }
 }
 
 }  // namespace
@@ -431,6 +482,7 @@ Result<VerifyReport> Verify(Storage& dest, const VerifyOptions& opts, EventSink&
   if (keys_out != nullptr && std::fclose(keys_out) != 0) {
     return Status::Io(fmt::format("{}: write failed: {}", opts.keys_out, std::strerror(errno)));
   }
+  CheckAcrossShards(&report, events);
   for (const auto& n : report.notes) LogInfo("verify: note: {}", n);
   return report;
 }

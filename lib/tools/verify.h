@@ -6,7 +6,8 @@
 // scan finds keys strictly increasing and inside the layer's range; the shard's layer ranges do
 // not overlap; every layer LSN equals initdb_lsn (and is not beyond disk_consistent_lsn); no key
 // is disposable for the shard (keyspace-and-sharding.md §4.4); the keys every shard must hold
-// are there (§4.5); size and directory values decode.
+// are there (§4.5); size and directory values decode; across shards, the LSN, pg_version and
+// the keys every shard holds (with their values) agree.
 //
 // Servability (always, lib/tools/servability.h): Neon's rules for serving a basebackup and page
 // requests, per shard. Violations caused only by user tablespaces (spcnode not 1663/1664) go to
@@ -59,6 +60,14 @@ struct ShardVerifyResult {
   bool compared_with_source = false;
   uint64_t source_keys = 0;       // keys the plan implies
   uint64_t differences = 0;       // key/value differences with the source
+  // What every shard of one import must agree on (compared across shards by Verify): the LSN,
+  // the PostgreSQL version, and the keys every shard holds (DBDIR, RELDIR, relmaps, rel sizes,
+  // two-phase, control file, checkpoint: ShardIdentity::IsKeyGlobal) with their values.
+  bool scanned = false;           // the index loaded and the layers were read
+  uint64_t lsn = 0;               // disk_consistent_lsn
+  uint32_t pg_version = 0;
+  uint64_t global_keys = 0;
+  uint64_t global_digest = 0;     // xxHash64 of the global keys and values, in key order
 };
 
 struct VerifyReport {

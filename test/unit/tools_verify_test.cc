@@ -156,3 +156,43 @@ TEST_CASE("verify: damage is reported") {
     CHECK(Verify(*st, o2, NullEvents()).status().code() == Code::kNotFound);
   }
 }
+
+namespace p2l {
+
+TEST_CASE("verify: shards that disagree on the keys every shard holds are reported") {
+  TempDir dest;
+  const KV kv = SyntheticCluster(16);
+  // Shard 1 says one relation is a block longer than shard 0 says (a valid value on its own).
+  KV other = kv;
+  bool changed = false;
+  for (auto& [k, v] : other) {
+    if (IsRelSizeKey(k) && (v.size() == 4 || v.size() == 8)) {
+      v[0] = char(uint8_t(v[0]) + 1);   // one block more (the low byte; sizes here are small)
+      changed = true;
+      break;
+    }
+  }
+  REQUIRE(changed);
+  for (uint32_t n = 0; n < 2; n++) {
+    TimelineSpec spec;
+    spec.shard = ShardIdentity::Make(n, 2, 1).value();
+    spec.bounds = ThreeLayers();
+    spec.done = true;
+    WriteTimeline(dest.path(), spec, n == 0 ? kv : other);
+  }
+  auto st = OpenDir(dest.path());
+  VerifyOptions o = Opts();
+  o.stripe_size = 1;
+  auto r = Verify(*st, o, NullEvents());
+  REQUIRE(r.ok());
+  CHECK(All(*r).find("shard 0102: the shards do not describe the same cluster: its keys held by every shard") !=
+        std::string::npos);
+  // each shard alone is fine
+  o.shard_count = 2;
+  o.shard_number = 1;
+  auto one = Verify(*st, o, NullEvents());
+  REQUIRE(one.ok());
+  CHECK(one->problems.empty());
+}
+
+}  // namespace p2l
