@@ -17,7 +17,8 @@
 # idempotent). Ctrl-C / SIGTERM stop every shard.
 #
 # Completion notification: --notify-url/--notify-format/--notify-token-file/--notify-timeout in
-# IMPORT_FLAGS are NOT passed to the shards. Instead, after the last shard has finished, the
+# IMPORT_FLAGS (or exported as PGDATA2LAYERS_NOTIFY_URL/_FORMAT/_TOKEN_FILE/_TIMEOUT) are NOT
+# passed to the shards. Instead, after the last shard has finished, the
 # script sends ONE tenant-scoped notification with `pgdata2layers notify` (it reads every
 # shard's index_part.json and sends only when each is Done, or reports the failed shards in
 # "error"), as Neon's storage controller notifies once per tenant import. With
@@ -67,6 +68,15 @@ for ((i = 0; i < ${#ARGS[@]}; i++)); do
   esac
 done
 ARGS=("${SHARD_ARGS[@]}")
+# The same settings exported as PGDATA2LAYERS_NOTIFY_* (the environment stands for flags) are the
+# script's too: the shards run without them (each would notify on its own), `notify` gets them.
+for v in URL FORMAT TOKEN_FILE TIMEOUT; do
+  var=PGDATA2LAYERS_NOTIFY_$v flag=--notify-$(echo "$v" | tr 'A-Z_' 'a-z-')
+  if [ -n "${!var:-}" ] && ! printf '%s\n' "${NOTIFY_ARGS[@]}" | grep -q -- "^$flag"; then
+    NOTIFY_ARGS+=("$flag" "${!var}")
+  fi
+  unset "$var"
+done
 notify_opt() { local i; for ((i = 0; i < ${#NOTIFY_ARGS[@]}; i++)); do
   case ${NOTIFY_ARGS[i]} in "$1") echo "${NOTIFY_ARGS[i+1]:-}"; return ;; "$1"=*) echo "${NOTIFY_ARGS[i]#*=}"; return ;; esac
 done; }

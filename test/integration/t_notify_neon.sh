@@ -121,6 +121,19 @@ LAST_DONE=$(cd "$W/d4" && for i in $(find . -name 'index_part.json*'); do stat -
 RECV=$(stat -c %Y "$W/s.log")
 [ "$RECV" -ge "$LAST_DONE" ] || die "the notification arrived before the last shard's index was written"
 assert_eq "sharded: 4 Done shards" 4 "$(cd "$W/d4" && find . -path '*-0?04/*' -name 'index_part.json*' | wc -l)"
+# the same settings exported as PGDATA2LAYERS_NOTIFY_* (a rerun: every shard already complete):
+# still no shard notifies on its own, and the script sends exactly one notification
+start_receiver e
+PGDATA2LAYERS_NOTIFY_URL="http://127.0.0.1:$PORT_e" PGDATA2LAYERS_NOTIFY_FORMAT=neon \
+  PGDATA2LAYERS_NOTIFY_TOKEN_FILE="$TOKFILE" PGDATA2LAYERS_NOTIFY_TIMEOUT=60s \
+  "$P2L_SCRIPTS/import-sharded.sh" --shards 4 --bin "$P2L_BIN" --log-dir "$W/logs-env" --jobs-per-shard 1 -- \
+  --source "$SRC" --dest "$W/d4" --tenant-id "$TENANT" --timeline-id "$TIMELINE" \
+  >"$W/env.out" 2>"$W/env.stderr" || { cat "$W/env.out" "$W/env.stderr" >&2; die "import-sharded.sh (environment) failed"; }
+assert_eq "sharded, environment: requests" 1 "$(count "$W/e.log" 'True')"
+assert_eq "sharded, environment: accepted" 1 "$(count "$W/e.log" 'e["accepted"]')"
+for f in "$W"/logs-env/shard-*.json; do
+  if grep -q '"event":"notified"\|"event":"notify_retry"' "$f"; then die "$f: a shard notified by itself (environment)"; fi
+done
 
 # ---- notify while the receiver is down: connection refused, retried until it comes up
 DOWN=$(free_port)
