@@ -30,33 +30,7 @@ TENANT=0123456789abcdef0123456789abcdef
 TIMELINE=fedcba9876543210fedcba9876543210
 unset PGDATA2LAYERS_NOTIFY_TOKEN
 
-# start_receiver NAME [notify_server.py options]: sets PORT_<NAME>, log in $W/NAME.log
-start_receiver() {
-  local name=$1 out pid port; shift
-  out=$W/$name.out
-  python3 "$SERVER" --log "$W/$name.log" "$@" >"$out" 2>"$W/$name.err" &
-  pid=$!
-  track_pid "$pid"
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/^PORT //p' "$out" 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || die "notify_server.py $* did not start: $(cat "$W/$name.err")"
-  touch "$W/$name.log"
-  printf -v "PORT_$name" '%s' "$port"
-  printf -v "PID_$name" '%s' "$pid"
-}
-# expect_fail CODE PATTERN CMD...: CMD must exit with CODE and print PATTERN on stderr
-expect_fail() {
-  local code=$1 pat=$2 rc=0; shift 2
-  "$@" >"$W/out" 2>"$W/err" || rc=$?
-  [ "$rc" = "$code" ] || { cat "$W/err" >&2; die "'$*' exited $rc, expected $code"; }
-  grep -q -- "$pat" "$W/err" || { cat "$W/err" >&2; die "'$*': error does not mention '$pat'"; }
-  log "expected failure ($code): $(tail -n 1 "$W/err" | head -c 400)"
-}
-# jq-free JSON field access: pyjson FILE-OR-- EXPR (EXPR in Python over `d`)
-pyjson() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]) if sys.argv[1]!="-" else sys.stdin); print(eval(sys.argv[2]))' "$@"; }
+. "$(dirname "$0")/notify_lib.sh"
 accepted_count() { python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["accepted"]))' "$1"; }
 post_count() { wc -l < "$1" | tr -d ' '; }
 # the body of the accepted POST (exactly one required)

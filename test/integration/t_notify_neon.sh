@@ -30,30 +30,8 @@ mkdir -p "$(dirname "$TOKFILE")"
 printf '%s\n' "$TOKEN" > "$TOKFILE"
 printf 'wrong-%s\n' "$TOKEN" | tr 'a-f' 'A-F' > "$P2L_TEST_DIR/secret/wrong"
 
-# start_receiver NAME [notify_server.py options]: sets PORT_<NAME>, log in $W/NAME.log
-start_receiver() {
-  local name=$1 out pid port; shift
-  out=$W/$name.out
-  python3 "$SERVER" --method PUT --token-file "$TOKFILE" --log "$W/$name.log" "$@" >"$out" 2>"$W/$name.err" &
-  pid=$!
-  track_pid "$pid"
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/^PORT //p' "$out" 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || die "notify_server.py $* did not start: $(cat "$W/$name.err")"
-  touch "$W/$name.log"
-  printf -v "PORT_$name" '%s' "$port"
-}
-expect_fail() {
-  local code=$1 pat=$2 rc=0; shift 2
-  "$@" >"$W/out" 2>"$W/err" || rc=$?
-  [ "$rc" = "$code" ] || { cat "$W/err" >&2; die "'$*' exited $rc, expected $code"; }
-  grep -q -- "$pat" "$W/err" || { cat "$W/err" >&2; die "'$*': error does not mention '$pat'"; }
-  log "expected failure ($code): $(tail -n 1 "$W/err" | head -c 400)"
-}
-pyjson() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]) if sys.argv[1]!="-" else sys.stdin); print(eval(sys.argv[2]))' "$@"; }
+RECEIVER_ARGS=(--method PUT --token-file "$TOKFILE")
+. "$(dirname "$0")/notify_lib.sh"
 count() {   # count LOG PYEXPR-over-e: requests logged for which the expression holds
   python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if eval(sys.argv[2], {"e": json.loads(l)})))' "$@"
 }
