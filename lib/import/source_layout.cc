@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace p2l {
 
 namespace {
@@ -28,6 +30,22 @@ Result<SourceLayout> DetectSourceLayout(Storage& source) {
       source.Url(), source.Describe(bucket_control), source.Describe(kControlName)));
 }
 
+namespace {
+
+// PG_VERSION's text without the trailing newline ("17"); nullopt when it is absent, unreadable or
+// longer than a version can be (it is only ever used to explain or cross-check pg_control).
+std::optional<std::string> ReadPgVersion(Storage& source, const std::string& name) {
+  Result<ObjectInfo> info = source.Stat(name);
+  if (!info.ok() || info->size == 0 || info->size > 16) return std::nullopt;
+  Result<std::unique_ptr<RandomReader>> r = source.OpenReader(name, &*info);
+  std::string text(size_t(info->size), '\0');
+  if (!r.ok() || !(*r)->ReadAt(0, info->size, reinterpret_cast<uint8_t*>(text.data())).ok()) return std::nullopt;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
 Result<ControlFile> ReadControlFile(Storage& source, const SourceLayout& layout,
                                     bool allow_unclean_shutdown) {
   const ObjectInfo& info = layout.control_object;
@@ -42,21 +60,21 @@ Result<ControlFile> ReadControlFile(Storage& source, const SourceLayout& layout,
     P2L_RETURN_IF_ERROR(reader->ReadAt(0, info.size, reinterpret_cast<uint8_t*>(bytes.data())));
   }
   Result<ControlFile> parsed = ControlFile::Parse(bytes, where);
+  const std::string pgv = layout.pgdata_prefix + "PG_VERSION";
   if (!parsed.ok() && parsed.status().message().find(kServedVersionsText) != std::string::npos) {
-    // An unsupported version: add what PG_VERSION says (a few bytes, e.g. "18\n").
-    const std::string pgv = layout.pgdata_prefix + "PG_VERSION";
-    Result<ObjectInfo> info_v = source.Stat(pgv);
-    if (info_v.ok() && info_v->size > 0 && info_v->size <= 16) {
-      Result<std::unique_ptr<RandomReader>> rv = source.OpenReader(pgv, &*info_v);
-      std::string text(size_t(info_v->size), '\0');
-      if (rv.ok() && (*rv)->ReadAt(0, info_v->size, reinterpret_cast<uint8_t*>(text.data())).ok()) {
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-        return Status::InvalidInput(fmt::format("{}; {} says \"{}\"", parsed.status().message(),
-                                                source.Describe(pgv), text));
-      }
+    // An unsupported version: add what PG_VERSION says.
+    if (std::optional<std::string> text = ReadPgVersion(source, pgv)) {
+      return Status::InvalidInput(
+          fmt::format("{}; {} says \"{}\"", parsed.status().message(), source.Describe(pgv), *text));
     }
   }
   P2L_ASSIGN_OR_RETURN(ControlFile control, std::move(parsed));
+  // PostgreSQL refuses to start when PG_VERSION names another major version than its own: a
+  // PGDATA whose PG_VERSION and pg_control disagree was assembled from two clusters.
+  if (std::optional<std::string> text = ReadPgVersion(source, pgv); text && *text != std::to_string(control.pg_major)) {
+    return Status::InvalidInput(fmt::format("{} says \"{}\" but {} is PostgreSQL {}: the files come from different clusters",
+                                            source.Describe(pgv), *text, where, control.pg_major));
+  }
   if (!control.CleanlyShutDown() && !allow_unclean_shutdown) {
     return Status::InvalidInput(fmt::format(
         "{}: the cluster was not shut down cleanly (state: {}); start PostgreSQL on it and stop it "

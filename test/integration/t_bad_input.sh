@@ -54,6 +54,13 @@ ctl_u32 12 999
 bad unknown_catalog_version 3 "catalog_version_no 999 at offset 12, pg_control_version 1300): not supported; a Neon pageserver serves PostgreSQL 14-17 only"
 restore_control
 
+cp -a "$PG/PG_VERSION" "$T/PG_VERSION.orig"
+echo 17 > "$PG/PG_VERSION"   # a PG 15 pg_control with another cluster's PG_VERSION
+bad pg_version_mismatch 3 'PG_VERSION says "17" but'
+grep -qF "is PostgreSQL 15: the files come from different clusters" "$T/pg_version_mismatch.err" \
+  || die "pg_version_mismatch: the message does not name pg_control's version"
+cp -a "$T/PG_VERSION.orig" "$PG/PG_VERSION"
+
 ctl_u32 16 6   # DB_IN_PRODUCTION: what a crash or an immediate stop leaves
 bad unclean_shutdown 3 "was not shut down cleanly"
 grep -qF -- "--allow-unclean-shutdown" "$T/unclean_shutdown.err" || die "unclean_shutdown: the message does not say how to proceed"
