@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -94,14 +96,21 @@ void AddObject(const ObjectInfo& o, std::vector<ObjectInfo>* out) { out->push_ba
 
 bool IsUserTablespace(uint32_t spc) { return spc != kDefaultTablespaceOid && spc != kGlobalTablespaceOid; }
 
-// The target of the symbolic link pg_tblspc/<oid> on a local source; "" when not known.
-std::string TablespaceLocation(Storage& source, const std::string& pgdata_prefix, uint32_t oid) {
-  if (!source.IsLocal()) return "";
+// The target of the symbolic link pg_tblspc/<oid> on a local source, as written and resolved
+// (realpath); "" when not known.
+std::pair<std::string, std::string> TablespaceLocation(Storage& source, const std::string& pgdata_prefix,
+                                                       uint32_t oid) {
+  if (!source.IsLocal()) return {};
   const std::string link = source.Describe(fmt::format("{}pg_tblspc/{}", pgdata_prefix, oid));
   char buf[4096];
   const ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf));
-  if (n <= 0 || size_t(n) >= sizeof(buf)) return "";
-  return std::string(buf, size_t(n));
+  if (n <= 0 || size_t(n) >= sizeof(buf)) return {};
+  std::pair<std::string, std::string> out{std::string(buf, size_t(n)), ""};
+  if (char* real = ::realpath(link.c_str(), nullptr)) {
+    out.second = real;
+    std::free(real);
+  }
+  return out;
 }
 
 }  // namespace
@@ -130,7 +139,7 @@ std::vector<UserTablespace> SummarizeTablespaces(const PgdataListing& listing, S
     if (out.empty() || out.back().oid != db.spcnode) {
       UserTablespace t;
       t.oid = db.spcnode;
-      t.location = TablespaceLocation(source, pgdata_prefix, db.spcnode);
+      std::tie(t.location, t.directory) = TablespaceLocation(source, pgdata_prefix, db.spcnode);
       out.push_back(std::move(t));
     }
     UserTablespace& t = out.back();
@@ -172,7 +181,22 @@ std::string SkippedRelationText(const SkippedRelation& r) {
 
 Status ApplyTablespaceMode(TablespaceMode mode, const std::vector<UserTablespace>& tablespaces,
                            std::string_view source_url, PgdataListing* listing) {
-  if (tablespaces.empty() || mode == TablespaceMode::kKeep) return Status::OK();
+  if (tablespaces.empty()) return Status::OK();
+  if (mode == TablespaceMode::kKeep) {
+    // Two pg_tblspc links to one directory would import its relations twice, under two OIDs.
+    std::map<std::string, uint32_t> seen;
+    for (const UserTablespace& t : tablespaces) {
+      if (t.directory.empty()) continue;
+      auto [it, fresh] = seen.emplace(t.directory, t.oid);
+      if (!fresh) {
+        return Status::InvalidInput(fmt::format(
+            "{}: pg_tblspc/{} and pg_tblspc/{} both lead to {}: one tablespace directory cannot belong to two "
+            "tablespaces (its relations would be imported twice)",
+            source_url, it->second, t.oid, t.directory));
+      }
+    }
+    return Status::OK();
+  }
   if (mode == TablespaceMode::kSkip) {
     std::erase_if(listing->databases, [](const DatabaseDir& db) { return IsUserTablespace(db.spcnode); });
     return Status::OK();
@@ -366,7 +390,8 @@ Status PreflightSource(Storage& source, const PlanOptions& opts, bool* refused) 
     return rc.status();
   }
   const ControlFile& control = *rc;
-  if (opts.tablespaces != TablespaceMode::kRefuse) return Status::OK();
+  // skip imports nothing of pg_tblspc; refuse and keep decide from its listing (keep: two links to one directory).
+  if (opts.tablespaces == TablespaceMode::kSkip) return Status::OK();
   WalkOptions wo;
   wo.prefix = layout.pgdata_prefix;
   wo.pg_major = control.pg_major;

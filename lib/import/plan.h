@@ -98,6 +98,7 @@ Result<TablespaceMode> ParseTablespaceMode(std::string_view text);
 struct UserTablespace {
   uint32_t oid = 0;
   std::string location;              // symbolic link target on a local source; "" = unknown
+  std::string directory;             // that target resolved (realpath); "" = unknown
   std::vector<uint32_t> databases;   // databases with a directory holding data in it, ascending
   uint64_t relations = 0;            // distinct (database, relfilenode) pairs
   uint64_t bytes = 0;                // sum of relation file (and relation map) sizes
@@ -146,7 +147,8 @@ Result<ImportPlan> BuildPlan(Storage& source, const PlanOptions& opts);
 
 // The checks an import makes before it writes anything (no ids used, no lease, no object):
 // source layout, pg_control (PostgreSQL 14-17 only, clean shutdown unless allowed) and, in
-// refuse mode, the user tablespaces (listing pg_tblspc/ only). The same decisions as BuildPlan.
+// refuse and keep modes, the user tablespaces (listing pg_tblspc/ only; keep: no two links to one
+// directory). The same decisions as BuildPlan.
 // `*refused` is set when the failure is one of the two refusals (version, tablespaces), which
 // the import does not publish as a failed import (it never started).
 Status PreflightSource(Storage& source, const PlanOptions& opts, bool* refused);

@@ -136,6 +136,20 @@ while read -r f; do cmp -s "$T/skip/$tl/$f" "$T/nots-dest/$tl/$f" || die "layer 
 log "skip: $(wc -l < "$T/layers.skip") layers byte-identical to the import without the tablespace directories"
 assert_eq "source snapshot after the skip import" "$before" "$(snapshot "$ref")"
 
+# ------------------------------------------------------------------ two links, one directory
+# pg_tblspc/<other OID> pointing at ts2's directory too: keep would import its relations twice
+# (under two OIDs), so it is refused naming both links and the directory; nothing is written.
+copy_pgdata "$ref" "$T/twolinks"
+ln -s "$(readlink "$T/twolinks/pgdata/pg_tblspc/$OID")" "$T/twolinks/pgdata/pg_tblspc/40000"
+rc=0
+"$P2L_BIN" import --source "$T/twolinks/pgdata" --dest "$T/twolinks-dest" --tenant-id "$TENANT" \
+  --timeline-id "$TIMELINE" --tablespaces keep > "$T/twolinks.out" 2> "$T/twolinks.err" || rc=$?
+assert_eq "two links to one directory: exit" 3 "$rc"
+grep -q "pg_tblspc/[0-9]* and pg_tblspc/[0-9]* both lead to" "$T/twolinks.err" \
+  || { cat "$T/twolinks.err" >&2; die "two links to one directory: no error naming them"; }
+[ ! -e "$T/twolinks-dest" ] || die "two links to one directory: the destination was written"
+log "keep: two pg_tblspc links to one directory refused"
+
 # ------------------------------------------------------------------ keep
 log "keep: the round trip (roundtrip.sh $MAJOR with PGTEST_TABLESPACE=1: --tablespaces keep)"
 mkdir -p "$T/rt" && chmod 755 "$T/rt"
